@@ -1,0 +1,5 @@
+"""Singer tap for Fivetran account metadata."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

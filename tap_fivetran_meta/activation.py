@@ -1,0 +1,47 @@
+"""ACTIVATE_VERSION handling: one version per run, announced only after a stream completed.
+
+The SDK writes ACTIVATE_VERSION at the *start* of every full-table sync (and once per
+parent context for child streams). A target then flags every older row deleted before
+the new rows arrive, so an interrupted run leaves a table looking emptied. Here each
+full-table stream stamps its records with the run's version and announces that
+version once, after its last record, and only when the stream read everything
+(a plan-gated, skipped resource announces nothing and so deletes nothing).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from singer_sdk import Stream
+
+FULL_TABLE = "FULL_TABLE"
+
+
+class ActivationTracker:
+    """Stamps full-table records with a run version and activates it at stream end."""
+
+    def __init__(self, *, enabled: bool, version: int) -> None:
+        self.enabled = enabled
+        self.version = version
+        self._announced: set[str] = set()
+
+    def _applies(self, stream: Stream) -> bool:
+        return self.enabled and stream.replication_method == FULL_TABLE
+
+    def begin(self, stream: Stream) -> None:
+        """Stamp the stream's records with this run's version (idempotent)."""
+        if self._applies(stream) and stream._stream_version is None:
+            stream._stream_version = self.version
+
+    def finish(self, stream: Stream, *, complete: bool) -> None:
+        """Announce the version once the stream has emitted everything it read."""
+        if not self._applies(stream) or not complete or stream.name in self._announced:
+            return
+        self._announced.add(stream.name)
+        stream._write_activate_version_message(self.version)
+
+    @property
+    def announced(self) -> frozenset[str]:
+        """Names of the streams whose version was activated in this run."""
+        return frozenset(self._announced)

@@ -1,0 +1,386 @@
+"""The one base stream: auth, headers, pagination, retries and error mapping."""
+
+from __future__ import annotations
+
+import random
+import sys
+from email.utils import parsedate_to_datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlparse
+
+from singer_sdk import RESTStream
+from singer_sdk.authenticators import BasicAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+
+from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
+from tap_fivetran_meta.pagination import FivetranCursorPaginator
+from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_fivetran_meta.tap import TapFivetranMeta
+
+ACCEPT_V2 = "application/json;version=2"
+ACCEPT_V1 = "application/json"
+VERSIONED_PREFIXES = ("/connections", "/destinations")
+MAX_BACKOFF_SECONDS = 60.0
+_TOLERATED_ATTR = "_fivetran_tolerated"
+
+
+def accept_header_for(path: str) -> str:
+    """The Accept header Fivetran expects for an endpoint path (relative to /v1)."""
+    return ACCEPT_V2 if path.startswith(VERSIONED_PREFIXES) else ACCEPT_V1
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or HTTP date), if any."""
+    if response is None:
+        return None
+    raw = response.headers.get("Retry-After")
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - utcnow()).total_seconds())
+
+
+def error_summary(response: requests.Response) -> str:
+    """A one-line, credential-free description of a failed response."""
+    code, message = _fivetran_code_and_message(response)
+    path = urlparse(response.url).path if response.url else "?"
+    parts = [f"HTTP {response.status_code} for GET {path}"]
+    if code or message:
+        parts.append(f"Fivetran said {code or '?'}: {(message or '').strip()[:300]}")
+    request_id = response.headers.get("X-Request-Id")
+    if request_id:
+        parts.append(f"request id {request_id}")
+    return "; ".join(parts)
+
+
+def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None, str | None]:
+    try:
+        body = response_payload(response)
+    except MalformedBodyError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    code, message = body.get("code"), body.get("message")
+    return (
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+class FivetranStream(RESTStream[str | None]):
+    """Base stream for every Fivetran REST endpoint.
+
+    Subclasses set ``name``, ``path``, ``primary_keys`` and ``schema`` and, where
+    it applies: ``paginated`` (False for single-object endpoints, with
+    ``records_jsonpath = "$.data"``), ``optional_resource`` (plan-gated: a 403 or
+    404 on the whole resource gives an empty stream and one warning),
+    ``tolerate_not_found`` (per-parent children: a ``NotFound_*`` 404 for one
+    parent is skipped with a warning) and ``timestamp_fields`` (normalised to UTC
+    ISO 8601, dotted paths reach into nested objects).
+    """
+
+    records_jsonpath = "$.data.items[*]"
+    paginated: ClassVar[bool] = True
+    optional_resource: ClassVar[bool] = False
+    tolerate_not_found: ClassVar[bool] = False
+    timestamp_fields: ClassVar[tuple[str, ...]] = ()
+    #: Describes what this stream needs, for the 403 message (e.g. "CONNECTOR at READ").
+    permission_hint: ClassVar[str] = ""
+
+    _tap: TapFivetranMeta
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._warned: set[str] = set()
+        self.skip_counts: dict[str, int] = {}
+        self._resource_unavailable = False
+
+    # --- connection -----------------------------------------------------------------
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return str(self.config.get("api_url", "https://api.fivetran.com/v1")).rstrip("/")
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        return self._tap.http_session
+
+    @override
+    @cached_property
+    def authenticator(self) -> BasicAuthenticator:
+        return BasicAuthenticator(
+            username=str(self.config.get("api_key", "")),
+            password=str(self.config.get("api_secret", "")),
+        )
+
+    @override
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": accept_header_for(self.path or "")}
+
+    @override
+    @cached_property
+    def user_agent(self) -> str:
+        return self._tap.user_agent
+
+    @override
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 60))
+
+    # --- requests and pages ---------------------------------------------------------
+
+    @override
+    def get_new_paginator(self) -> FivetranCursorPaginator | None:
+        return FivetranCursorPaginator(self.path or self.name) if self.paginated else None
+
+    @override
+    def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if self.paginated:
+            request.params["limit"] = int(self.config.get("page_size", 1000))
+            if page.next_page_token:
+                request.params["cursor"] = page.next_page_token
+        return request
+
+    @override
+    def request_decorator(self, func: Any) -> Any:
+        return super().request_decorator(self._tap.rate_budget.wrap(func))
+
+    def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
+        """GET one object (``data``) with the stream's auth, retries and error mapping.
+
+        A ``NotFound_*`` 404 (the object vanished since it was listed) gives None and a
+        warning instead of an error.
+        """
+        prepared = self.build_prepared_request(
+            method="GET",
+            url=f"{self.url_base}{path}",
+            headers={"Accept": accept_header_for(path)},
+        )
+        try:
+            response = self.request_decorator(self._request)(prepared, context)
+        except FivetranAPIError as exc:
+            if exc.status == 404 and (exc.code or "").startswith("NotFound"):
+                self.count_skip(exc.code or "NotFound")
+                self.logger.warning("Skipping one object in '%s': %s", self.name, exc)
+                return None
+            raise
+        if response.__dict__.get(_TOLERATED_ATTR):
+            return None
+        data = response_payload(response).get("data")
+        return data if isinstance(data, dict) else None
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        if response.__dict__.get(_TOLERATED_ATTR):
+            return
+        yield from extract_jsonpath(self.records_jsonpath, input=response_payload(response))
+
+    # --- response validation and error mapping ----------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise RetriableAPIError(error_summary(response), response)
+        if status >= 400:
+            self._handle_client_error(response)
+            return
+        try:
+            body = response_payload(response)
+        except MalformedBodyError as exc:
+            # Truncated or garbled bodies are transport trouble: worth a retry.
+            msg = f"{exc} for GET {urlparse(response.url).path}"
+            raise RetriableAPIError(msg, response) from None
+        self._check_envelope(body, response)
+
+    def _check_envelope(self, body: Any, response: requests.Response) -> None:
+        if not isinstance(body, dict):
+            msg = f"Unexpected response shape for GET {urlparse(response.url).path}: not an object"
+            raise FivetranAPIError(msg, status=response.status_code)
+        code = body.get("code")
+        if code != "Success":
+            msg = (
+                f"Fivetran answered GET {urlparse(response.url).path} with code {code!r} "
+                f"instead of 'Success': {str(body.get('message') or '')[:300]}"
+            )
+            raise FivetranAPIError(msg, status=response.status_code, code=str(code))
+
+    def _handle_client_error(self, response: requests.Response) -> None:
+        status = response.status_code
+        code, _ = _fivetran_code_and_message(response)
+        summary = error_summary(response)
+        if status == 401:
+            msg = (
+                f"Fivetran rejected the API credentials ({summary}). Check api_key and "
+                "api_secret: both must come from the same key, the key must not be revoked "
+                "or expired, and the account's plan must include REST API access."
+            )
+            raise FivetranAuthError(msg, status=status, code=code)
+        if status == 404 and self.tolerate_not_found and (code or "").startswith("NotFound_"):
+            self._tolerate(response, whole_resource=False)
+            self.count_skip(code or "NotFound")
+            self.logger.warning("Skipping one parent in '%s': %s", self.name, summary)
+            return
+        if self.optional_resource and status in {403, 404}:
+            self._tolerate(response, whole_resource=True)
+            self.warn_once(
+                "unavailable",
+                "Stream '%s' is not available to this API key or plan (%s); it is "
+                "emitted empty and the run goes on.",
+                self.name,
+                summary,
+            )
+            return
+        if status == 403:
+            hint = f" Needs {self.permission_hint}." if self.permission_hint else ""
+            msg = (
+                f"The API key may not read '{self.name}' ({summary}).{hint} Use a system key "
+                "with READ access on the resource types the tap reads (see SECURITY.md), or "
+                "a scoped key of a user who can see them."
+            )
+            raise FivetranAuthError(msg, status=status, code=code)
+        raise FivetranAPIError(f"Request failed: {summary}", status=status, code=code)
+
+    def _tolerate(self, response: requests.Response, *, whole_resource: bool) -> None:
+        response.__dict__[_TOLERATED_ATTR] = True
+        response.__dict__["_fivetran_payload"] = {}
+        if whole_resource:
+            self._resource_unavailable = True
+
+    def warn_once(self, key: str, msg: str, *args: Any) -> None:
+        """Log a warning the first time ``key`` is seen for this stream."""
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        self.logger.warning(msg, *args)
+
+    def count_skip(self, reason: str) -> None:
+        """Count one skipped parent for the end-of-run summary line."""
+        self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
+
+    # --- retries ------------------------------------------------------------------------
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 5)) + 1
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return value  # jitter is applied in backoff_wait_generator, not on Retry-After
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        attempt = 0
+        exception = yield  # type: ignore[misc]
+        while True:
+            attempt += 1
+            exception = yield self.seconds_before_retry(exception, attempt)
+
+    def seconds_before_retry(self, exception: BaseException, attempt: int) -> float:
+        """How long to wait before retry ``attempt``: ``Retry-After`` or capped exponential.
+
+        Raises:
+            FivetranAPIError: If the server asks for a longer wait than ``max_retry_wait``.
+        """
+        response = getattr(exception, "response", None)
+        asked = retry_after_seconds(response)
+        limit = float(self.config.get("max_retry_wait", 900))
+        if asked is not None:
+            if asked > limit:
+                path = urlparse(response.url).path if response is not None else self.path
+                msg = (
+                    f"Fivetran asked to wait {asked:.0f} s before retrying GET {path} "
+                    f"(rate limit), more than max_retry_wait={limit:.0f} s. Run again "
+                    "later, raise max_retry_wait, or lower max_requests_per_hour."
+                )
+                raise FivetranAPIError(msg, status=429)
+            return asked
+        base = float(self.config.get("retry_backoff_base", 1.0))
+        ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        response = getattr(exc, "response", None)
+        what = error_summary(response) if response is not None else type(exc).__name__
+        self.logger.warning(
+            "Retrying '%s' in %.1f s (attempt %d of %d): %s",
+            self.name,
+            details.get("wait") or 0.0,
+            details.get("tries", 0) + 1,
+            self.backoff_max_tries(),
+            what,
+        )
+
+    # --- records ------------------------------------------------------------------------
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        self._tap.activation.begin(self)
+        for field in self.timestamp_fields:
+            _normalize_path(row, field.split("."))
+        return row
+
+    @override
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # ACTIVATE_VERSION is written once, after the stream completed (see activation.py),
+        # never at the start as the SDK would do: an interrupted run must not mark
+        # every row deleted.
+        return False
+
+    @override
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        if state is None and self.selected:
+            self._tap.activation.finish(self, complete=not self._resource_unavailable)
+            self.log_skips()
+
+    def log_skips(self) -> None:
+        """Log one summary line of the parents this stream skipped, if any."""
+        if self.skip_counts:
+            summary = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
+            self.logger.warning("Stream '%s' skipped parents: %s", self.name, summary)
+
+
+def _normalize_path(node: Any, keys: list[str]) -> None:
+    if not isinstance(node, dict) or not keys:
+        return
+    head, rest = keys[0], keys[1:]
+    if head not in node:
+        return
+    if rest:
+        child = node[head]
+        for item in child if isinstance(child, list) else [child]:
+            _normalize_path(item, rest)
+    elif node[head] is not None:
+        node[head] = normalize_timestamp(node[head])

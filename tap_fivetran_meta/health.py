@@ -1,0 +1,161 @@
+"""Connection health and freshness rules (pure functions, no I/O).
+
+The rules are documented in the README ("Connection health"); keep both in step.
+``health`` is one enum, evaluated in order, first match wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+
+class Health(str, Enum):
+    """Health of one connection, in rule order."""
+
+    PAUSED = "paused"
+    INCOMPLETE = "incomplete"
+    BROKEN = "broken"
+    RESCHEDULED = "rescheduled"
+    HISTORICAL_SYNC = "historical_sync"
+    SYNCING = "syncing"
+    FAILING = "failing"
+    DELAYED = "delayed"
+    STALE = "stale"
+    HEALTHY = "healthy"
+
+
+def last_sync_completed_at(
+    succeeded_at: datetime | None, failed_at: datetime | None
+) -> datetime | None:
+    """Return the later of the last success and the last failure (None if neither)."""
+    candidates = [ts for ts in (succeeded_at, failed_at) if ts is not None]
+    return max(candidates) if candidates else None
+
+
+def last_sync_succeeded(succeeded_at: datetime | None, failed_at: datetime | None) -> bool | None:
+    """Whether the last completed sync succeeded; None when no sync ever completed.
+
+    A missing timestamp counts as minus infinity. Equal timestamps count as success.
+    """
+    if succeeded_at is None and failed_at is None:
+        return None
+    if failed_at is None:
+        return True
+    if succeeded_at is None:
+        return False
+    return succeeded_at >= failed_at
+
+
+def minutes_since(then: datetime | None, now: datetime) -> int | None:
+    """Whole minutes from ``then`` to ``now`` (never negative), or None."""
+    if then is None:
+        return None
+    return max(0, int((now - then).total_seconds() // 60))
+
+
+def is_fresh(
+    succeeded_at: datetime | None,
+    sync_frequency_minutes: int | None,
+    slack_minutes: int,
+    now: datetime,
+) -> bool:
+    """Whether the last success lies within one sync interval plus slack of ``now``.
+
+    A connection that never succeeded, or has no known frequency, is not fresh.
+    """
+    age = minutes_since(succeeded_at, now)
+    if age is None or not sync_frequency_minutes:
+        return False
+    return age <= sync_frequency_minutes + slack_minutes
+
+
+@dataclass(frozen=True)
+class ConnectionFacts:
+    """The fields of a connection that the health rules read."""
+
+    paused: bool
+    setup_state: str | None
+    sync_state: str | None
+    update_state: str | None
+    is_historical_sync: bool
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+    sync_frequency: int | None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ConnectionFacts:
+        """Read the facts from a raw connection list item."""
+        status = record.get("status") or {}
+        return cls(
+            paused=bool(record.get("paused")),
+            setup_state=_lower(status.get("setup_state")),
+            sync_state=_lower(status.get("sync_state")),
+            update_state=_lower(status.get("update_state")),
+            is_historical_sync=bool(status.get("is_historical_sync")),
+            succeeded_at=parse_timestamp(record.get("succeeded_at")),
+            failed_at=parse_timestamp(record.get("failed_at")),
+            sync_frequency=_int_or_none(record.get("sync_frequency")),
+        )
+
+
+def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Health:
+    """Classify a connection; the first matching rule wins (see README)."""
+    rules: tuple[tuple[bool, Health], ...] = (
+        (facts.paused or facts.sync_state == "paused", Health.PAUSED),
+        (facts.setup_state == "incomplete", Health.INCOMPLETE),
+        (facts.setup_state == "broken", Health.BROKEN),
+        (facts.sync_state == "rescheduled", Health.RESCHEDULED),
+        (facts.is_historical_sync, Health.HISTORICAL_SYNC),
+        (facts.sync_state == "syncing", Health.SYNCING),
+        (last_sync_succeeded(facts.succeeded_at, facts.failed_at) is False, Health.FAILING),
+        (facts.update_state == "delayed", Health.DELAYED),
+        (
+            not is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
+            Health.STALE,
+        ),
+    )
+    for matched, verdict in rules:
+        if matched:
+            return verdict
+    return Health.HEALTHY
+
+
+def derived_columns(
+    record: Mapping[str, Any], *, now: datetime, slack_minutes: int
+) -> dict[str, Any]:
+    """All derived connection columns for one raw connection list item."""
+    facts = ConnectionFacts.from_record(record)
+    status = record.get("status") or {}
+    completed = last_sync_completed_at(facts.succeeded_at, facts.failed_at)
+    return {
+        "last_sync_completed_at": None if completed is None else format_timestamp(completed),
+        "last_sync_succeeded": last_sync_succeeded(facts.succeeded_at, facts.failed_at),
+        "minutes_since_last_success": minutes_since(facts.succeeded_at, now),
+        "is_fresh": is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
+        "health": health(facts, now=now, slack_minutes=slack_minutes).value,
+        "task_count": len(status.get("tasks") or []),
+        "warning_count": len(status.get("warnings") or []),
+        "observed_at": format_timestamp(now),
+    }
+
+
+def _lower(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,117 @@
+"""Client-side request budget, so a run never trips Fivetran's hourly limit on purpose.
+
+Two rules, both thread-safe:
+
+* a rolling window: at most ``max_per_hour`` requests in any 3,600 s (Fivetran's own
+  limit is per account and rolling; the default budget leaves room for the
+  customer's other API users);
+* back-pressure from the server: once ``X-Rate-Limit-Remaining`` falls below
+  ``reserve``, requests are paced out, more slowly the closer it gets to zero.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import requests
+
+WINDOW_SECONDS = 3600.0
+MAX_PACING_SECONDS = 60.0
+
+
+class RateBudget:
+    """Rolling-window request budget plus pacing on ``X-Rate-Limit-Remaining``."""
+
+    def __init__(
+        self,
+        max_per_hour: int,
+        *,
+        reserve: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.max_per_hour = max_per_hour
+        self.reserve = reserve
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._remaining: int | None = None
+        self._limit: int | None = None
+        self.waited_seconds = 0.0
+        self.requests = 0
+
+    def acquire(self) -> None:
+        """Block until one more request fits the budget, then count it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._sent and now - self._sent[0] >= WINDOW_SECONDS:
+                    self._sent.popleft()
+                wait = self._window_wait(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    self.requests += 1
+                    pacing = self.pacing_seconds()
+                    break
+            self._pause(wait)
+        if pacing > 0:
+            self._pause(pacing)
+
+    def _window_wait(self, now: float) -> float:
+        if len(self._sent) < self.max_per_hour:
+            return 0.0
+        return self._sent[0] + WINDOW_SECONDS - now
+
+    def _pause(self, seconds: float) -> None:
+        self.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def pacing_seconds(self) -> float:
+        """Delay per request while the server-side remaining quota is below the reserve."""
+        remaining, limit = self._remaining, self._limit
+        if remaining is None or remaining >= self.reserve:
+            return 0.0
+        per_request = WINDOW_SECONDS / max(limit or self.max_per_hour, 1)
+        return min(MAX_PACING_SECONDS, per_request * self.reserve / max(remaining, 1))
+
+    def observe(self, response: requests.Response) -> None:
+        """Read ``X-Rate-Limit`` / ``X-Rate-Limit-Remaining`` from a response."""
+        remaining = _int_header(response, "X-Rate-Limit-Remaining")
+        limit = _int_header(response, "X-Rate-Limit")
+        with self._lock:
+            if remaining is not None:
+                self._remaining = remaining
+            if limit is not None:
+                self._limit = limit
+
+    def wrap(self, func: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
+        """Wrap a request function so each call (retries included) spends budget."""
+
+        def budgeted(*args: Any, **kwargs: Any) -> requests.Response:
+            self.acquire()
+            try:
+                response = func(*args, **kwargs)
+            except Exception as exc:
+                failed = getattr(exc, "response", None)
+                if failed is not None:
+                    self.observe(failed)
+                raise
+            self.observe(response)
+            return response
+
+        return budgeted
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    raw = response.headers.get(name)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Schema fragments shared by several streams."""

@@ -1,0 +1,39 @@
+"""Stream classes, by domain. ``STREAM_TYPES`` is the tap's stream list, in sync order."""
+
+from __future__ import annotations
+
+from tap_fivetran_meta.streams.access import (
+    RolesStream,
+    TeamMembershipsStream,
+    TeamsStream,
+    UserMembershipsStream,
+    UsersStream,
+    WebhooksStream,
+)
+from tap_fivetran_meta.streams.core import (
+    AccountStream,
+    ConnectionsStream,
+    ConnectorTypesStream,
+    DestinationsStream,
+    GroupsStream,
+)
+from tap_fivetran_meta.streams.transformations import (
+    TransformationProjectsStream,
+    TransformationsStream,
+)
+
+STREAM_TYPES = (
+    AccountStream,
+    GroupsStream,
+    DestinationsStream,
+    ConnectionsStream,
+    ConnectorTypesStream,
+    UsersStream,
+    UserMembershipsStream,
+    TeamsStream,
+    TeamMembershipsStream,
+    RolesStream,
+    WebhooksStream,
+    TransformationsStream,
+    TransformationProjectsStream,
+)

@@ -1,0 +1,273 @@
+"""Account, groups, destinations, connections and connector types."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import typing as th
+
+from tap_fivetran_meta import health, redact
+from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context
+
+NETWORKING = (
+    prop("networking_method", th.StringType, "Directly, SshTunnel, PrivateLink, ProxyAgent..."),
+    prop("private_link_id", th.StringType, "Private link used, if any."),
+    prop("proxy_agent_id", th.StringType, "Proxy agent used, if any."),
+    prop("hybrid_deployment_agent_id", th.StringType, "Hybrid deployment agent, if any."),
+    prop("local_processing_agent_id", th.StringType, "Deprecated alias of the hybrid agent id."),
+)
+
+
+class AccountStream(FivetranStream):
+    """The account behind the API key (``GET /account/info``): one row."""
+
+    name = "account"
+    path = "/account/info"
+    primary_keys = ("account_id",)
+    paginated = False
+    records_jsonpath = "$.data"
+    schema = th.PropertiesList(
+        key("account_id", "Fivetran account id."),
+        prop("account_name", th.StringType, "Account name."),
+        prop("user_id", th.StringType, "User owning the API key (scoped user keys)."),
+        prop("system_key_id", th.StringType, "System key id (system keys)."),
+        prop("key_type", th.StringType, "'user' or 'system': which kind of key the tap used."),
+    ).to_dict()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        row["key_type"] = "system" if row.get("system_key_id") else "user"
+        return super().post_process(row, context)
+
+
+class GroupsStream(FivetranStream):
+    """Groups (one destination each; the group id is the destination id)."""
+
+    name = "groups"
+    path = "/groups"
+    primary_keys = ("id",)
+    timestamp_fields = ("created_at",)
+    schema = th.PropertiesList(
+        key("id", "Group id (equals the destination id)."),
+        prop("name", th.StringType, "Group name."),
+        prop("created_at", DT, "When the group was created (UTC)."),
+    ).to_dict()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        if not self._tap.filters.accepts_group(row.get("id")):
+            return None
+        return super().post_process(row, context)
+
+
+class DestinationsStream(FivetranStream):
+    """Destinations: the list plus one detail call each, for ``config`` and setup tests."""
+
+    name = "destinations"
+    path = "/destinations"
+    primary_keys = ("id",)
+    schema = th.PropertiesList(
+        key("id", "Destination id (equals the group id)."),
+        prop("group_id", th.StringType, "Group of the destination."),
+        prop("service", th.StringType, "Destination type, e.g. 'snowflake', 'big_query'."),
+        prop("region", th.StringType, "Processing region, e.g. 'GCP_US_EAST4'."),
+        prop("time_zone_offset", th.StringType, "Time zone offset in hours, e.g. '-5'."),
+        prop("setup_status", th.StringType, "connected, incomplete or broken (lower case)."),
+        prop("daylight_saving_time_enabled", th.BooleanType, "Whether DST is applied."),
+        *NETWORKING,
+        prop("external_secrets_manager_id", th.StringType, "External secrets manager, if any."),
+        prop("setup_tests", th.ArrayType(SETUP_TEST), "Latest setup test results."),
+        prop("config", OPAQUE, "Destination config without masked or secret-looking values."),
+        prop("database", th.StringType, "Database / project / catalog from config, if any."),
+    ).to_dict()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        for item in self.request_records(context):
+            if not self._tap.filters.accepts_group(item.get("id")):
+                continue
+            detail = self.fetch_data(f"/destinations/{item['id']}", context)
+            yield {**item, **(detail or {})}
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        if isinstance(row.get("setup_status"), str):
+            row["setup_status"] = row["setup_status"].lower()
+        config = redact.scrub(row.get("config")) if isinstance(row.get("config"), dict) else None
+        row["config"] = config
+        row["database"] = destination_database(config)
+        self._tap.destination_databases[str(row["id"])] = row["database"]
+        return super().post_process(row, context)
+
+
+DATABASE_CONFIG_KEYS = ("database", "project_id", "catalog", "dataset", "database_name")
+
+
+def destination_database(config: dict[str, Any] | None) -> str | None:
+    """The destination's database (project, catalog) named in its config, if any."""
+    for name in DATABASE_CONFIG_KEYS:
+        value = (config or {}).get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+CONNECTION_STATUS = th.ObjectType(
+    prop("setup_state", th.StringType, "incomplete, connected or broken."),
+    prop("sync_state", th.StringType, "scheduled, syncing, paused or rescheduled."),
+    prop("update_state", th.StringType, "on_schedule or delayed."),
+    prop("is_historical_sync", th.BooleanType, "True while a historical (re)sync runs."),
+    prop("schema_status", th.StringType, "Schema status, e.g. 'ready'."),
+    prop("rescheduled_for", DT, "When a rescheduled sync resumes (UTC)."),
+    prop("tasks", th.ArrayType(CODE_MESSAGE), "Blocking problems to act on."),
+    prop("warnings", th.ArrayType(CODE_MESSAGE), "Non-blocking warnings."),
+)
+
+
+class ConnectionsStream(FivetranStream):
+    """All accessible connections from one paginated list, with derived health columns."""
+
+    name = "connections"
+    path = "/connections"
+    primary_keys = ("id",)
+    timestamp_fields = (
+        "created_at",
+        "succeeded_at",
+        "failed_at",
+        "status.rescheduled_for",
+    )
+    permission_hint = "CONNECTOR at READ"
+    schema = th.PropertiesList(
+        key("id", "Connection id."),
+        prop("group_id", th.StringType, "Group (and destination) of the connection."),
+        prop("service", th.StringType, "Connector type, e.g. 'postgres', 'salesforce'."),
+        prop("service_version", th.IntegerType, "Version of the connector type."),
+        prop("schema", th.StringType, "Destination schema name (the connection's name)."),
+        prop("paused", th.BooleanType, "Whether the connection is paused."),
+        prop("pause_after_trial", th.BooleanType, "Pause when the trial ends."),
+        prop("connected_by", th.StringType, "User who created the connection."),
+        prop("created_at", DT, "When the connection was created (UTC)."),
+        prop("succeeded_at", DT, "Last successful sync (UTC); null if never."),
+        prop("failed_at", DT, "Last failed sync (UTC); null if never."),
+        prop("sync_frequency", th.IntegerType, "Minutes between syncs."),
+        prop("schedule_type", th.StringType, "'auto' or 'manual'."),
+        prop("daily_sync_time", th.StringType, "HH:MM for daily syncs."),
+        prop("schedule", OPAQUE, "Flexible schedule object, when present."),
+        prop("data_delay_sensitivity", th.StringType, "LOW, NORMAL, HIGH, CUSTOM..."),
+        prop("data_delay_threshold", th.IntegerType, "Delay threshold in minutes (CUSTOM)."),
+        prop("status", CONNECTION_STATUS, "Status object as returned by Fivetran."),
+        prop("setup_state", th.StringType, "status.setup_state, lower case."),
+        prop("sync_state", th.StringType, "status.sync_state, lower case."),
+        prop("update_state", th.StringType, "status.update_state, lower case."),
+        prop("is_historical_sync", th.BooleanType, "status.is_historical_sync."),
+        prop("rescheduled_for", DT, "status.rescheduled_for (UTC)."),
+        prop("setup_tests", th.ArrayType(SETUP_TEST), "Latest setup test results."),
+        prop("source_sync_details", OPAQUE, "Connector-specific sync details."),
+        *NETWORKING,
+        prop("destination_schema_names", th.StringType, "FIVETRAN_NAMING or SOURCE_NAMING."),
+        prop("destination_configuration", OPAQUE, "Destination-side options."),
+        prop("external_secrets_manager_id", th.StringType, "External secrets manager, if any."),
+        prop("connect_card_config", OPAQUE, "Connect Card options (no token)."),
+        prop("config", OPAQUE, "Connection config, if listed, without secrets."),
+        prop("last_sync_completed_at", DT, "Later of succeeded_at and failed_at."),
+        prop("last_sync_succeeded", th.BooleanType, "Whether the last completed sync succeeded."),
+        prop(
+            "minutes_since_last_success",
+            th.IntegerType,
+            "Minutes from succeeded_at to run start.",
+        ),
+        prop("is_fresh", th.BooleanType, "Last success within sync_frequency + slack."),
+        prop("health", th.StringType, "One of the health values (see README)."),
+        prop("task_count", th.IntegerType, "Number of status.tasks."),
+        prop("warning_count", th.IntegerType, "Number of status.warnings."),
+        prop("observed_at", DT, "When the tap computed the derived columns (run start, UTC)."),
+    ).to_dict()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        yield from super().get_records(context)
+        self._tap.connection_index.mark_complete()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        self._tap.connection_index.add(row)
+        if not self._tap.filters.accepts_connection_record(row):
+            return None
+        row = super().post_process(row, context) or row
+        status = row.get("status") or {}
+        for name in ("setup_state", "sync_state", "update_state"):
+            value = status.get(name)
+            row[name] = value.lower() if isinstance(value, str) else None
+        row["is_historical_sync"] = status.get("is_historical_sync")
+        row["rescheduled_for"] = status.get("rescheduled_for")
+        row.pop("connect_card", None)  # holds a token
+        if isinstance(row.get("config"), dict):
+            row["config"] = redact.scrub(row["config"])
+        row.update(
+            health.derived_columns(
+                row,
+                now=self._tap.run_started_at,
+                slack_minutes=int(self.config.get("freshness_slack_minutes", 60)),
+            )
+        )
+        return row
+
+    @override
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict:
+        return {
+            "connection_id": record["id"],
+            "group_id": record.get("group_id"),
+            "service": record.get("service"),
+            "connection_schema": record.get("schema"),
+        }
+
+
+class ConnectorTypesStream(FivetranStream):
+    """The catalogue of connector types (``GET /metadata/connector-types``)."""
+
+    name = "connector_types"
+    path = "/metadata/connector-types"
+    primary_keys = ("id",)
+    timestamp_fields: ClassVar[tuple[str, ...]] = ()
+    schema = th.PropertiesList(
+        key("id", "Connector type id (the 'service' of connections)."),
+        prop("name", th.StringType, "Display name."),
+        prop("type", th.StringType, "Category, e.g. Database, Marketing."),
+        prop("description", th.StringType, "Description."),
+        prop("icon_url", th.StringType, "Icon URL."),
+        prop("icons", th.ArrayType(th.StringType), "Icon URLs."),
+        prop("link_to_docs", th.StringType, "Documentation URL."),
+        prop("link_to_erd", th.StringType, "Schema diagram URL."),
+        prop("connector_class", th.StringType, "standard or lite."),
+        prop(
+            "supported_features",
+            th.ArrayType(
+                th.ObjectType(
+                    prop("id", th.StringType, "Feature id, e.g. CAPTURE_DELETES."),
+                    prop("notes", th.StringType, "Notes on the feature."),
+                )
+            ),
+            "Features the connector supports.",
+        ),
+        prop("service_status", th.StringType, "general_availability, beta, sunset..."),
+        prop("service_status_updated_at", th.DateType, "Date the status last changed."),
+    ).to_dict()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        updated = row.get("service_status_updated_at")
+        if isinstance(updated, str):
+            row["service_status_updated_at"] = updated[:10]
+        return super().post_process(row, context)

@@ -1,0 +1,307 @@
+"""tap-fivetran-meta: the Tap class, its settings and its streams."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+import requests
+from requests.adapters import HTTPAdapter
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.tap_base import CliTestOptionValue
+
+from tap_fivetran_meta import __version__, redact
+from tap_fivetran_meta.activation import ActivationTracker
+from tap_fivetran_meta.config_checks import semantic_config_errors
+from tap_fivetran_meta.connection_index import ConnectionIndex
+from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.streams import STREAM_TYPES
+from tap_fivetran_meta.streams.core import (
+    AccountStream,
+    ConnectionsStream,
+    DestinationsStream,
+    destination_database,
+)
+from tap_fivetran_meta.timeutil import utcnow
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from datetime import datetime
+
+    from singer_sdk import Stream
+
+DEFAULT_API_URL = "https://api.fivetran.com/v1"
+
+
+def _list_of_strings(name: str, description: str) -> th.Property:
+    return th.Property(name, th.ArrayType(th.StringType), description=description)
+
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API key",
+        description="Fivetran API key (a read-only system key is best, see SECURITY.md).",
+    ),
+    th.Property(
+        "api_secret",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API secret",
+        description="Secret of the API key.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Base URL of the REST API. Must be https (http only for loopback hosts).",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Earliest history to read for time-based streams (default: 7 days ago).",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=1000),
+        default=1000,
+        title="Page size",
+        description="Items per list page, 1..1000 (1000 is the API maximum: fewest requests).",
+    ),
+    _list_of_strings("group_ids", "Only these groups (destinations) and their connections."),
+    _list_of_strings("connection_ids", "Only these connections (and their children)."),
+    _list_of_strings("services", "Only connections of these connector types, e.g. postgres."),
+    th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1, maximum=3600),
+        default=60,
+        description="Seconds to wait for one HTTP response before retrying.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType(minimum=0, maximum=20),
+        default=5,
+        description="Retries of one request on 429, 5xx, timeouts and connection errors.",
+    ),
+    th.Property(
+        "max_retry_wait",
+        th.IntegerType(minimum=1),
+        default=900,
+        description="Longest Retry-After (seconds) the tap will wait; longer fails the run.",
+    ),
+    th.Property(
+        "max_requests_per_hour",
+        th.IntegerType(minimum=1, maximum=20000),
+        default=10000,
+        description="Client-side budget of requests in any rolling hour (Fivetran allows "
+        "20,000 per account; leave room for other API users).",
+    ),
+    th.Property(
+        "rate_limit_reserve",
+        th.IntegerType(minimum=0),
+        default=1000,
+        description="Slow down once Fivetran's X-Rate-Limit-Remaining falls below this.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        default=f"tap-fivetran-meta/{__version__}",
+        description="User-Agent header sent with every request.",
+    ),
+    th.Property(
+        "freshness_slack_minutes",
+        th.IntegerType(minimum=0),
+        default=60,
+        description="Minutes past sync_frequency before a connection counts as stale.",
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=False,
+        description="After each complete full-table stream, send ACTIVATE_VERSION so the "
+        "target flags rows that no longer exist upstream as deleted.",
+    ),
+).to_dict()
+
+
+class TapFivetranMeta(Tap):
+    """Singer tap for Fivetran account metadata."""
+
+    name = "tap-fivetran-meta"
+    package_name = "tap-fivetran-meta"
+    config_jsonschema = CONFIG_SCHEMA
+
+    # --- run-wide shared objects ---------------------------------------------------------
+
+    @cached_property
+    def run_started_at(self) -> datetime:
+        """The instant derived, time-dependent columns are computed against."""
+        return utcnow()
+
+    @cached_property
+    def user_agent(self) -> str:
+        """The User-Agent sent with every request."""
+        return str(self.config.get("user_agent") or f"tap-fivetran-meta/{__version__}")
+
+    @cached_property
+    def http_session(self) -> requests.Session:
+        """One keep-alive session shared by every stream."""
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    @cached_property
+    def rate_budget(self) -> RateBudget:
+        """The client-side request budget shared by every stream."""
+        return RateBudget(
+            int(self.config.get("max_requests_per_hour", 10000)),
+            reserve=int(self.config.get("rate_limit_reserve", 1000)),
+        )
+
+    @cached_property
+    def activation(self) -> ActivationTracker:
+        """ACTIVATE_VERSION bookkeeping for full-table streams."""
+        return ActivationTracker(
+            enabled=bool(self.config.get("emit_activate_version_messages", False)),
+            version=int(self.run_started_at.timestamp() * 1000),
+        )
+
+    @cached_property
+    def filters(self) -> Filters:
+        """The configured group/connection/service filters."""
+        return Filters.from_config(self.config)
+
+    @cached_property
+    def connection_index(self) -> ConnectionIndex:
+        """Connection id -> group and service, for filters on streams that lack them."""
+        return ConnectionIndex(self._list_all_connections)
+
+    @cached_property
+    def destination_databases(self) -> dict[str, str | None]:
+        """Destination id -> database name, filled by the destinations stream."""
+        return {}
+
+    def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
+        """Database named in a destination's config (one detail call per destination)."""
+        if not group_id:
+            return None
+        if group_id not in self.destination_databases:
+            stream = self.streams["destinations"]
+            assert isinstance(stream, DestinationsStream)  # noqa: S101
+            detail = stream.fetch_data(f"/destinations/{group_id}", context)
+            config = redact.scrub((detail or {}).get("config") or {})
+            self.destination_databases[group_id] = destination_database(config)
+        return self.destination_databases[group_id]
+
+    def _list_all_connections(self) -> Iterable[dict[str, Any]]:
+        stream = self.streams["connections"]
+        assert isinstance(stream, ConnectionsStream)  # noqa: S101
+        return stream.request_records(None)
+
+    # --- streams -------------------------------------------------------------------------
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    # --- config validation ---------------------------------------------------------------
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        semantic = semantic_config_errors(self.config, now=utcnow())
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            raise ConfigValidationError(
+                "Config validation failed", errors=[*exc.errors, *semantic], schema=exc.schema
+            ) from None
+        if semantic and raise_errors:
+            raise ConfigValidationError(
+                "Config validation failed", errors=semantic, schema=self.config_jsonschema
+            )
+        return [*errors, *semantic]
+
+    # --- test connection -----------------------------------------------------------------
+
+    def describe_account(self) -> dict[str, Any]:
+        """Call ``/account/info`` and log which account and kind of key this is."""
+        stream = self.streams["account"]
+        assert isinstance(stream, AccountStream)  # noqa: S101
+        info = next(iter(stream.request_records(None)), None) or {}
+        key_type = "system key" if info.get("system_key_id") else "user (scoped) key"
+        self.logger.info(
+            "Connected to Fivetran account '%s' (id %s) with a %s.",
+            info.get("account_name"),
+            info.get("account_id"),
+            key_type,
+        )
+        return info
+
+    @override
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        if value != CliTestOptionValue.Disabled.value:
+            config = ctx.params.get("config")
+            with _readable_errors(cls.logger):
+                tap = cls(
+                    config=config.config if config else None,
+                    parse_env_config=config.parse_env if config else False,
+                    validate_config=True,
+                )
+                if value != CliTestOptionValue.Schema.value:
+                    tap.describe_account()
+        super().cb_test(ctx, param, value)
+
+    @override
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        with _readable_errors(cls.logger):
+            super().invoke(*args, **kwargs)
+
+
+@contextmanager
+def _readable_errors(logger: logging.Logger) -> Iterator[None]:
+    """Turn expected failures into readable log lines and exit code 1 (no traceback)."""
+    try:
+        yield
+    except ConfigValidationError as exc:
+        for error in exc.errors:
+            logger.error("Invalid configuration: %s", error)  # noqa: TRY400
+        sys.exit(1)
+    except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
+        logger.error("tap-fivetran-meta failed: %s", exc)  # noqa: TRY400
+        sys.exit(1)
+    except json.JSONDecodeError as exc:
+        logger.error(  # noqa: TRY400
+            "tap-fivetran-meta failed: a --state or --catalog file is not valid JSON "
+            "(line %d, column %d: %s).",
+            exc.lineno,
+            exc.colno,
+            exc.msg,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    TapFivetranMeta.cli()

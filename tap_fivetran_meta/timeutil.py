@@ -1,0 +1,101 @@
+"""Lenient timestamp parsing and UTC ISO 8601 formatting.
+
+Fivetran sends timestamps with varying fractional precision (none, milliseconds,
+microseconds, zero-padded microseconds), almost always with a ``Z`` suffix. Some
+fields are dates only. Everything the tap emits is normalised to UTC ISO 8601 with
+microseconds and a ``Z`` suffix, so that string comparison equals time comparison.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+_TS_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?:[.,](?P<frac>\d+))?)?"
+    r"\s*(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Parse a Fivetran timestamp into an aware UTC datetime.
+
+    Accepts ``datetime`` objects, ISO 8601 strings with any fractional precision
+    (digits beyond microseconds are truncated), a date only, or a missing offset
+    (taken as UTC). Returns ``None`` for ``None``, empty or unparseable input:
+    the API's timestamps are metadata, never worth failing a run over.
+
+    Args:
+        value: The raw value from the API.
+
+    Returns:
+        The timestamp in UTC, or None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _as_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        return None
+    match = _TS_RE.match(value.strip())
+    if not match:
+        return None
+    return _from_match(match)
+
+
+def _from_match(match: re.Match[str]) -> datetime | None:
+    time_part = match["time"] or "00:00:00"
+    if time_part.count(":") == 1:
+        time_part += ":00"
+    frac = (match["frac"] or "")[:6].ljust(6, "0")
+    tz = match["tz"] or "Z"
+    if tz in {"Z", "z"}:
+        tz = "+00:00"
+    elif ":" not in tz and len(tz) == 5:
+        tz = f"{tz[:3]}:{tz[3:]}"
+    elif len(tz) == 3:
+        tz = f"{tz}:00"
+    try:
+        parsed = datetime.fromisoformat(f"{match['date']}T{time_part}.{frac}{tz}")
+    except ValueError:
+        return None
+    return _as_utc(parsed)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def format_timestamp(value: datetime) -> str:
+    """Format an aware datetime as UTC ISO 8601 with microseconds and ``Z``.
+
+    Args:
+        value: The datetime (naive values are taken as UTC).
+
+    Returns:
+        For example ``2024-12-01T15:43:29.013000Z``.
+    """
+    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalize_timestamp(value: object) -> str | None:
+    """Parse leniently and re-format as UTC ISO 8601, or None when unparseable.
+
+    Args:
+        value: The raw value from the API.
+
+    Returns:
+        The normalised string or None.
+    """
+    parsed = parse_timestamp(value)
+    return None if parsed is None else format_timestamp(parsed)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)

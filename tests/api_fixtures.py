@@ -1,0 +1,314 @@
+"""A small, hand-written Fivetran account served through requests-mock.
+
+Bodies follow the examples of ../shared/docs/fivetran-api.md (envelopes, lower-case
+states, mixed timestamp precision, masked secrets). ``connections`` spans two cursor
+pages. ``register(mocker)`` installs every endpoint the tap reads.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+API = "https://api.fivetran.com/v1"
+SECRET = "s3cr3t-DO-NOT-LEAK-7f1e"
+CONFIG = {"api_key": "key-abc", "api_secret": SECRET, "start_date": "2026-11-20T00:00:00Z"}
+
+GROUPS = [
+    {"id": "projected_sickle", "name": "Staging", "created_at": "2018-12-20T11:59:35.089589Z"},
+    {"id": "schoolmaster_heedless", "name": "Production", "created_at": "2019-01-08T19:53:52Z"},
+]
+
+DESTINATIONS = [
+    {
+        "id": g["id"],
+        "group_id": g["id"],
+        "service": "snowflake",
+        "region": "GCP_US_EAST4",
+        "time_zone_offset": "-5",
+        "setup_status": "CONNECTED" if i else "connected",
+        "daylight_saving_time_enabled": True,
+        "networking_method": "Directly",
+        "private_link_id": None,
+        "proxy_agent_id": None,
+        "hybrid_deployment_agent_id": None,
+    }
+    for i, g in enumerate(GROUPS)
+]
+
+
+def destination_detail(destination: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **destination,
+        "setup_tests": [{"title": "Host Connection", "status": "PASSED", "message": ""}],
+        "config": {
+            "host": "acme.snowflakecomputing.com",
+            "port": 443,
+            "database": f"{destination['id'].upper()}_DB",
+            "user": "fivetran_user",
+            "password": "******",
+            "private_key": "-----BEGIN PRIVATE KEY-----abc",
+        },
+    }
+
+
+def _status(**overrides: Any) -> dict[str, Any]:
+    status = {
+        "setup_state": "connected",
+        "schema_status": "ready",
+        "sync_state": "scheduled",
+        "update_state": "on_schedule",
+        "is_historical_sync": False,
+        "tasks": [],
+        "warnings": [],
+    }
+    status.update(overrides)
+    return status
+
+
+def _connection(cid: str, group: str, service: str, schema: str, **extra: Any) -> dict[str, Any]:
+    conn: dict[str, Any] = {
+        "id": cid,
+        "group_id": group,
+        "service": service,
+        "service_version": 1,
+        "schema": schema,
+        "paused": False,
+        "pause_after_trial": False,
+        "connected_by": "cardiac_contemplation",
+        "created_at": "2023-12-01T15:43:29.013729Z",
+        "succeeded_at": "2026-11-26T23:31:40.870Z",
+        "failed_at": None,
+        "sync_frequency": 360,
+        "schedule_type": "auto",
+        "data_delay_sensitivity": "NORMAL",
+        "data_delay_threshold": 0,
+        "networking_method": "Directly",
+        "status": _status(),
+        "source_sync_details": {},
+        "setup_tests": [{"title": "Validate Login", "status": "PASSED", "message": ""}],
+        "connect_card": {"token": "tok-should-not-leak", "uri": "https://x"},
+    }
+    conn.update(extra)
+    return conn
+
+
+CONNECTIONS = [
+    _connection("speak_inexpensive", "projected_sickle", "postgres", "postgres_public"),
+    _connection(
+        "dialectical_remindful",
+        "schoolmaster_heedless",
+        "google_sheets",
+        "gsheets.budget",
+        paused=True,
+        status=_status(sync_state="paused"),
+    ),
+    _connection(
+        "broken_arrow",
+        "schoolmaster_heedless",
+        "salesforce",
+        "salesforce",
+        failed_at="2026-11-26T23:50:00Z",
+        status=_status(
+            setup_state="broken",
+            tasks=[{"code": "reconnect", "message": "Reconnect", "details": {}}],
+        ),
+    ),
+]
+
+USERS = [
+    {
+        "id": "cardiac_contemplation",
+        "email": "john@mycompany.com",
+        "given_name": "John",
+        "family_name": "White",
+        "verified": True,
+        "invited": False,
+        "picture": None,
+        "phone": None,
+        "role": "Account Administrator",
+        "active": True,
+        "logged_in_at": "2024-01-01T00:00:00Z",
+        "created_at": "2019-01-01T00:00:00.123456Z",
+    },
+    {
+        "id": "invited_person",
+        "email": "jane@mycompany.com",
+        "given_name": "Jane",
+        "family_name": "Doe",
+        "verified": False,
+        "invited": True,
+        "picture": None,
+        "phone": None,
+        "role": None,
+        "active": False,
+        "logged_in_at": None,
+        "created_at": "2024-05-01T10:00:00.5Z",
+    },
+]
+
+TEAMS = [
+    {
+        "id": "abode_abolish",
+        "name": "Head Team",
+        "description": "Head Team description",
+        "role": "Account Administrator",
+    }
+]
+
+ROLES = [
+    {
+        "name": "Destination Administrator",
+        "description": "Full access to the destination",
+        "scope": ["DESTINATION"],
+        "is_custom": False,
+        "is_deprecated": False,
+        "replacement_role_name": None,
+    }
+]
+
+WEBHOOKS = [
+    {
+        "id": "program_quoth",
+        "type": "account",
+        "url": "https://your-host.your-domain/webhook",
+        "events": ["sync_start", "sync_end"],
+        "active": True,
+        "secret": "******",
+        "created_at": "2022-04-29T09:41:08.583Z",
+        "created_by": "_airworthy",
+    }
+]
+
+CONNECTOR_TYPES = [
+    {
+        "id": "postgres",
+        "name": "PostgreSQL",
+        "type": "Database",
+        "description": "PostgreSQL",
+        "icon_url": "https://fivetran.com/x.svg",
+        "icons": [],
+        "link_to_docs": "https://fivetran.com/docs/postgres",
+        "link_to_erd": None,
+        "connector_class": "standard",
+        "supported_features": [{"id": "CAPTURE_DELETES", "notes": "All tables"}],
+        "service_status": "general_availability",
+        "service_status_updated_at": "2023-10-11",
+    }
+]
+
+TRANSFORMATIONS = [
+    {
+        "id": "transformation_id",
+        "status": "SUCCEEDED",
+        "type": "QUICKSTART",
+        "paused": False,
+        "created_at": "2024-01-02T00:00:00.743708Z",
+        "created_by_id": "cardiac_contemplation",
+        "last_started_at": "2024-01-03T00:00:00.000001Z",
+        "last_ended_at": "2024-01-03T00:04:10.000001Z",
+        "output_model_names": ["hubspot__contacts"],
+        "schedule": {
+            "schedule_type": "INTEGRATED",
+            "connection_ids": ["speak_inexpensive"],
+            "smart_syncing": True,
+        },
+        "transformation_config": {
+            "package_name": "hubspot",
+            "connection_ids": ["speak_inexpensive", "broken_arrow"],
+            "excluded_models": [],
+            "upgrade_available": False,
+        },
+    }
+]
+
+PROJECTS = [
+    {
+        "id": "project_1",
+        "type": "DBT_GIT",
+        "group_id": "projected_sickle",
+        "created_at": "2024-01-01T00:00:00Z",
+        "created_by_id": "cardiac_contemplation",
+    }
+]
+
+USER_MEMBERSHIPS = {
+    "cardiac_contemplation": {
+        "groups": [
+            {"id": "projected_sickle", "role": "Destination Administrator", "created_at": "2024-01-01T00:00:00Z"}
+        ],
+        "connections": [
+            {"id": "speak_inexpensive", "role": "Connector Administrator", "created_at": "2024-01-02T00:00:00Z"}
+        ],
+    },
+    "invited_person": {"groups": [], "connections": []},
+}
+
+TEAM_MEMBERSHIPS = {
+    "abode_abolish": {
+        "users": [
+            {"user_id": "cardiac_contemplation", "role": "Team Member", "created_at": "2023-08-20T10:15:20.677566Z"}
+        ],
+        "groups": [
+            {"id": "schoolmaster_heedless", "role": "Destination Reviewer", "created_at": "2023-08-20T10:15:20Z"}
+        ],
+        "connections": [],
+    }
+}
+
+ACCOUNT = {"account_id": "acct_xyz", "account_name": "Acme Inc", "user_id": "cardiac_contemplation"}
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"code": "Success", "data": copy.deepcopy(data)}
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None = None) -> dict[str, Any]:
+    return ok({"items": items, "next_cursor": next_cursor})
+
+
+def register(mocker: Any, api: str = API) -> None:
+    """Install every endpoint of the fixture account on a requests-mock Mocker."""
+    mocker.get(f"{api}/account/info", json=ok(ACCOUNT))
+    mocker.get(f"{api}/groups", json=page(GROUPS))
+    mocker.get(f"{api}/destinations", json=page(DESTINATIONS))
+    for destination in DESTINATIONS:
+        mocker.get(f"{api}/destinations/{destination['id']}", json=ok(destination_detail(destination)))
+    mocker.get(
+        f"{api}/connections",
+        [
+            {"json": page(CONNECTIONS[:2], next_cursor="eyJza2lwIjoyfQ")},
+            {"json": page(CONNECTIONS[2:])},
+        ]
+        * 50,
+    )
+    mocker.get(f"{api}/metadata/connector-types", json=page(CONNECTOR_TYPES))
+    mocker.get(f"{api}/users", json=page(USERS))
+    for user_id, kinds in USER_MEMBERSHIPS.items():
+        for kind, items in kinds.items():
+            mocker.get(f"{api}/users/{user_id}/{kind}", json=page(items))
+    mocker.get(f"{api}/teams", json=page(TEAMS))
+    for team_id, kinds in TEAM_MEMBERSHIPS.items():
+        for kind, items in kinds.items():
+            mocker.get(f"{api}/teams/{team_id}/{kind}", json=page(items))
+    mocker.get(f"{api}/roles", json=page(ROLES))
+    mocker.get(f"{api}/webhooks", json=page(WEBHOOKS))
+    mocker.get(f"{api}/transformations", json=page(TRANSFORMATIONS))
+    mocker.get(f"{api}/transformation-projects", json=page(PROJECTS))
+
+
+EXPECTED_COUNTS = {
+    "account": 1,
+    "groups": len(GROUPS),
+    "destinations": len(DESTINATIONS),
+    "connections": len(CONNECTIONS),
+    "connector_types": len(CONNECTOR_TYPES),
+    "users": len(USERS),
+    "user_memberships": 2,
+    "teams": len(TEAMS),
+    "team_memberships": 2,
+    "roles": len(ROLES),
+    "webhooks": len(WEBHOOKS),
+    "transformations": len(TRANSFORMATIONS),
+    "transformation_projects": len(PROJECTS),
+}
