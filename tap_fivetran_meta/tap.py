@@ -150,6 +150,9 @@ class TapFivetranMeta(Tap):
     package_name = "tap-fivetran-meta"
     config_jsonschema = CONFIG_SCHEMA
 
+    #: The connection record being synced; its child streams sync right after it.
+    current_connection: dict[str, Any] | None = None
+
     # --- run-wide shared objects ---------------------------------------------------------
 
     @cached_property

@@ -222,6 +222,9 @@ class ConnectionsStream(FivetranStream):
                 slack_minutes=int(self.config.get("freshness_slack_minutes", 60)),
             )
         )
+        # Children (sync history, status history, schema config) sync right after this
+        # record and may read it from here instead of asking the API again.
+        self._tap.current_connection = row
         return row
 
     @override
