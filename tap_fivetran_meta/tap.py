@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import requests
+import simplejson
 from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -295,7 +296,7 @@ def _readable_errors(logger: logging.Logger) -> Iterator[None]:
     except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
         logger.error("tap-fivetran-meta failed: %s", exc)  # noqa: TRY400
         sys.exit(1)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, simplejson.JSONDecodeError) as exc:
         logger.error(  # noqa: TRY400
             "tap-fivetran-meta failed: a --state or --catalog file is not valid JSON "
             "(line %d, column %d: %s).",

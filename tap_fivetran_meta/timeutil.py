@@ -80,7 +80,8 @@ def format_timestamp(value: datetime) -> str:
     Returns:
         For example ``2024-12-01T15:43:29.013000Z``.
     """
-    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = _as_utc(value).replace(tzinfo=None)
+    return f"{utc.isoformat(timespec='microseconds')}Z"
 
 
 def normalize_timestamp(value: object) -> str | None:

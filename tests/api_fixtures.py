@@ -8,6 +8,7 @@ pages. ``register(mocker)`` installs every endpoint the tap reads.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 API = "https://api.fivetran.com/v1"
@@ -235,10 +236,18 @@ PROJECTS = [
 USER_MEMBERSHIPS = {
     "cardiac_contemplation": {
         "groups": [
-            {"id": "projected_sickle", "role": "Destination Administrator", "created_at": "2024-01-01T00:00:00Z"}
+            {
+                "id": "projected_sickle",
+                "role": "Destination Administrator",
+                "created_at": "2024-01-01T00:00:00Z",
+            }
         ],
         "connections": [
-            {"id": "speak_inexpensive", "role": "Connector Administrator", "created_at": "2024-01-02T00:00:00Z"}
+            {
+                "id": "speak_inexpensive",
+                "role": "Connector Administrator",
+                "created_at": "2024-01-02T00:00:00Z",
+            }
         ],
     },
     "invited_person": {"groups": [], "connections": []},
@@ -247,10 +256,18 @@ USER_MEMBERSHIPS = {
 TEAM_MEMBERSHIPS = {
     "abode_abolish": {
         "users": [
-            {"user_id": "cardiac_contemplation", "role": "Team Member", "created_at": "2023-08-20T10:15:20.677566Z"}
+            {
+                "user_id": "cardiac_contemplation",
+                "role": "Team Member",
+                "created_at": "2023-08-20T10:15:20.677566Z",
+            }
         ],
         "groups": [
-            {"id": "schoolmaster_heedless", "role": "Destination Reviewer", "created_at": "2023-08-20T10:15:20Z"}
+            {
+                "id": "schoolmaster_heedless",
+                "role": "Destination Reviewer",
+                "created_at": "2023-08-20T10:15:20Z",
+            }
         ],
         "connections": [],
     }
@@ -268,12 +285,26 @@ def page(items: list[dict[str, Any]], next_cursor: str | None = None) -> dict[st
 
 
 def register(mocker: Any, api: str = API) -> None:
-    """Install every endpoint of the fixture account on a requests-mock Mocker."""
+    """Install every endpoint of the fixture account on a requests-mock Mocker.
+
+    Per-connection endpoints get neutral defaults (no history, no schema config);
+    tests of those streams register richer responses after calling this (requests-mock
+    prefers the latest matching registration).
+    """
+    base = re.escape(api)
+    mocker.get(re.compile(rf"{base}/connections/[^/]+/sync-history"), json=page([]))
+    mocker.get(
+        re.compile(rf"{base}/connections/[^/]+/schemas"),
+        status_code=404,
+        json={"code": "NotFound_SchemaConfig", "message": "Schema config not found"},
+    )
     mocker.get(f"{api}/account/info", json=ok(ACCOUNT))
     mocker.get(f"{api}/groups", json=page(GROUPS))
     mocker.get(f"{api}/destinations", json=page(DESTINATIONS))
     for destination in DESTINATIONS:
-        mocker.get(f"{api}/destinations/{destination['id']}", json=ok(destination_detail(destination)))
+        mocker.get(
+            f"{api}/destinations/{destination['id']}", json=ok(destination_detail(destination))
+        )
     mocker.get(
         f"{api}/connections",
         [
