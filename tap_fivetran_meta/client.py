@@ -247,7 +247,7 @@ class FivetranStream(RESTStream[str | None]):
         if status == 404 and self.tolerate_not_found and (code or "").startswith("NotFound_"):
             self._tolerate(response, whole_resource=False)
             self.count_skip(code or "NotFound")
-            self.logger.warning("Skipping one parent in '%s': %s", self.name, summary)
+            self.logger.info("Skipping one parent in '%s': %s", self.name, summary)
             return
         if self.optional_resource and status in {403, 404}:
             self._tolerate(response, whole_resource=True)

@@ -18,7 +18,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_fivetran_meta import __version__, redact
+from tap_fivetran_meta import __version__
 from tap_fivetran_meta.activation import ActivationTracker
 from tap_fivetran_meta.config_checks import semantic_config_errors
 from tap_fivetran_meta.connection_index import ConnectionIndex
@@ -141,6 +141,33 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="After each complete full-table stream, send ACTIVATE_VERSION so the "
         "target flags rows that no longer exist upstream as deleted.",
     ),
+    th.Property(
+        "column_details",
+        th.BooleanType,
+        default=False,
+        description="connection_columns: also read each enabled table's full column list "
+        "(one source-interaction request per table; see docs/lineage.md).",
+    ),
+    th.Property(
+        "column_request_budget",
+        th.IntegerType(minimum=0),
+        default=500,
+        description="Most per-table column requests in one run (column_details).",
+    ),
+    th.Property(
+        "sync_history_overlap_minutes",
+        th.IntegerType(minimum=0, maximum=10080),
+        default=60,
+        description="sync_history: minutes before each connection's bookmark that every "
+        "run reads again (late-listed syncs); duplicates are upserted by primary key.",
+    ),
+    th.Property(
+        "sync_history_running_hold_days",
+        th.IntegerType(minimum=0, maximum=365),
+        default=7,
+        description="sync_history: a sync still running holds its connection's bookmark "
+        "(so its end is read later) for at most this many days after it started.",
+    ),
 ).to_dict()
 
 
@@ -202,21 +229,26 @@ class TapFivetranMeta(Tap):
         return ConnectionIndex(self._list_all_connections)
 
     @cached_property
-    def destination_databases(self) -> dict[str, str | None]:
-        """Destination id -> database name, filled by the destinations stream."""
+    def _destination_details(self) -> dict[str, dict[str, Any] | None]:
         return {}
 
-    def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
-        """Database named in a destination's config (one detail call per destination)."""
-        if not group_id:
-            return None
-        if group_id not in self.destination_databases:
+    def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
+        """``GET /destinations/{id}``, at most once per destination per run (None if gone)."""
+        if group_id not in self._destination_details:
             stream = self.streams["destinations"]
             assert isinstance(stream, DestinationsStream)  # noqa: S101
-            detail = stream.fetch_data(f"/destinations/{group_id}", context)
-            config = redact.scrub((detail or {}).get("config") or {})
-            self.destination_databases[group_id] = destination_database(config)
-        return self.destination_databases[group_id]
+            self._destination_details[group_id] = stream.fetch_data(
+                f"/destinations/{group_id}", context
+            )
+        return self._destination_details[group_id]
+
+    def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
+        """Database (project, catalog) named in a destination's config, if any."""
+        if not group_id:
+            return None
+        detail = self.destination_detail(group_id, context) or {}
+        config = detail.get("config")
+        return destination_database(config if isinstance(config, dict) else None)
 
     def _list_all_connections(self) -> Iterable[dict[str, Any]]:
         stream = self.streams["connections"]

@@ -17,6 +17,14 @@ from tap_fivetran_meta.streams.core import (
     DestinationsStream,
     GroupsStream,
 )
+from tap_fivetran_meta.streams.schemas import (
+    ConnectionColumnsStream,
+    ConnectionSchemaSettingsStream,
+    ConnectionSchemasStream,
+    ConnectionTablesStream,
+    TableLineageStream,
+)
+from tap_fivetran_meta.streams.syncs import ConnectionStatusHistoryStream, SyncHistoryStream
 from tap_fivetran_meta.streams.transformations import (
     TransformationProjectsStream,
     TransformationsStream,
@@ -27,7 +35,14 @@ STREAM_TYPES = (
     GroupsStream,
     DestinationsStream,
     ConnectionsStream,
+    SyncHistoryStream,
+    ConnectionStatusHistoryStream,
     ConnectorTypesStream,
+    ConnectionSchemaSettingsStream,
+    ConnectionSchemasStream,
+    ConnectionTablesStream,
+    ConnectionColumnsStream,
+    TableLineageStream,
     UsersStream,
     UserMembershipsStream,
     TeamsStream,

@@ -98,7 +98,7 @@ class DestinationsStream(FivetranStream):
         for item in self.request_records(context):
             if not self._tap.filters.accepts_group(item.get("id")):
                 continue
-            detail = self.fetch_data(f"/destinations/{item['id']}", context)
+            detail = self._tap.destination_detail(str(item["id"]), context)
             yield {**item, **(detail or {})}
 
     @override
@@ -108,7 +108,6 @@ class DestinationsStream(FivetranStream):
         config = redact.scrub(row.get("config")) if isinstance(row.get("config"), dict) else None
         row["config"] = config
         row["database"] = destination_database(config)
-        self._tap.destination_databases[str(row["id"])] = row["database"]
         return super().post_process(row, context)
 
 

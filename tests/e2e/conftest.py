@@ -50,8 +50,10 @@ def meltano_installed() -> None:
 
 
 def _base_env() -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "TMPDIR", "UV_CACHE_DIR")
-    env = {k: v for k, v in os.environ.items() if k in keep}
+    # The machine's environment (proxies, CA bundles) minus anything that would configure
+    # the plugins behind the test's back.
+    drop = ("TAP_FIVETRAN_META_", "TARGET_", "MELTANO_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["MELTANO_PROJECT_READONLY"] = "false"
     return env
@@ -71,6 +73,12 @@ class Warehouse:
         with psycopg.connect(self.dsn) as conn:
             return conn.execute(sql, params).fetchall()
 
+    def execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute(sql)
+
     def count(self, table: str, where: str = "") -> int:
         sql = f'select count(*) from "{self.schema}"."{table}" {where}'
         return int(self.query(sql)[0][0])
@@ -88,7 +96,7 @@ def warehouse(pg_dsn: str, tmp_path: Path) -> Iterator[Warehouse]:
     """A fresh schema in the test PostgreSQL, dropped afterwards."""
     wh = Warehouse(pg_dsn, f"e2e_{uuid.uuid4().hex[:10]}", tmp_path / "meltano.db")
     yield wh
-    wh.query(f'drop schema if exists "{wh.schema}" cascade')
+    wh.execute(f'drop schema if exists "{wh.schema}" cascade')
 
 
 def meltano_run(

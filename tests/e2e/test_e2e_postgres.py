@@ -77,7 +77,7 @@ def test_deleted_connection_is_flagged_with_activate_version(
 ) -> None:
     env = {"TAP_FIVETRAN_META_EMIT_ACTIVATE_VERSION_MESSAGES": "true"}
     _assert_ok(meltano_run(warehouse, sim.url, extra_env=env))
-    victim = sim.dataset.connections[0]["id"]
+    victim = sorted(sim.dataset.connections)[0]
     sim.delete_connection(victim)
     _assert_ok(meltano_run(warehouse, sim.url, extra_env=env))
     table = f'"{warehouse.schema}".connections'

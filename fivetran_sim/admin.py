@@ -1,0 +1,158 @@
+"""``/__admin`` endpoints (no auth): counters, faults, clock and data mutations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from fivetran_sim.faults import FaultRule
+from fivetran_sim.timefmt import from_us, parse
+
+if TYPE_CHECKING:
+    from fivetran_sim.simulator import Simulator
+
+
+class AdminError(Exception):
+    """Admin request error answered as ``{"error": message}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        """Create the error.
+
+        Args:
+            status: HTTP status.
+            message: Explanation.
+        """
+        super().__init__(message)
+        self.status = status
+
+
+def _json_body(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise AdminError(400, "body is not valid JSON") from None
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    payload = _json_body(body)
+    if not isinstance(payload, dict):
+        raise AdminError(400, "body must be a JSON object")
+    return payload
+
+
+def _connection_id(payload: dict[str, Any]) -> str:
+    conn_id = payload.pop("id", None)
+    if not isinstance(conn_id, str):
+        raise AdminError(400, "'id' (string) is required")
+    return conn_id
+
+
+def _time(query: Mapping[str, str], name: str) -> int | None:
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        raise AdminError(400, f"invalid timestamp for {name!r}") from None
+
+
+class AdminApi:
+    """Dispatches admin requests to a :class:`Simulator`."""
+
+    def __init__(self, sim: Simulator) -> None:
+        """Bind to a simulator.
+
+        Args:
+            sim: The simulator to control.
+        """
+        self._sim = sim
+
+    def __call__(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        """Handle one admin request.
+
+        Args:
+            method: HTTP method.
+            path: Path starting with ``/__admin``.
+            query: Query parameters.
+            body: Request body.
+
+        Returns:
+            ``(status, JSON payload)``.
+        """
+        action = path[len("/__admin") :].strip("/")
+        handler = getattr(self, f"_{method.lower()}_{action.replace('-', '_')}", None)
+        if handler is None:
+            return 404, {"error": f"no admin endpoint {method} {path}"}
+        try:
+            return 200, handler(query, body)
+        except AdminError as error:
+            return error.status, {"error": str(error)}
+        except KeyError as error:
+            return 404, {"error": f"unknown connection {error}"}
+        except (ValueError, TypeError) as error:
+            return 400, {"error": str(error)}
+
+    def _get_counts(self, query: Mapping[str, str], body: bytes) -> Any:
+        return {"counts": self._sim.request_counts(), "total": self._sim.total_requests()}
+
+    def _post_reset_counts(self, query: Mapping[str, str], body: bytes) -> Any:
+        self._sim.reset_counts()
+        return {"ok": True}
+
+    def _get_faults(self, query: Mapping[str, str], body: bytes) -> Any:
+        return {"faults": self._sim.faults()}
+
+    def _post_faults(self, query: Mapping[str, str], body: bytes) -> Any:
+        payload = _json_body(body)
+        rules = payload if isinstance(payload, list) else [payload]
+        if not all(isinstance(rule, dict) for rule in rules):
+            raise AdminError(400, "expected a JSON list of fault objects")
+        parsed = [FaultRule.from_dict(rule) for rule in rules]
+        for rule in parsed:
+            self._sim.add_fault(rule)
+        return {"ok": True, "faults": self._sim.faults()}
+
+    def _delete_faults(self, query: Mapping[str, str], body: bytes) -> Any:
+        self._sim.clear_faults()
+        return {"ok": True}
+
+    def _get_now(self, query: Mapping[str, str], body: bytes) -> Any:
+        return {"now": self._sim.now.isoformat()}
+
+    def _post_advance(self, query: Mapping[str, str], body: bytes) -> Any:
+        minutes = _object(body).get("minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+            raise AdminError(400, "'minutes' (number) is required")
+        self._sim.advance(minutes=minutes)
+        return {"now": self._sim.now.isoformat()}
+
+    def _post_delete_connection(self, query: Mapping[str, str], body: bytes) -> Any:
+        self._sim.delete_connection(_connection_id(_object(body)))
+        return {"ok": True}
+
+    def _post_vanish_connection(self, query: Mapping[str, str], body: bytes) -> Any:
+        self._sim.vanish_after_list(_connection_id(_object(body)))
+        return {"ok": True}
+
+    def _post_mutate_connection(self, query: Mapping[str, str], body: bytes) -> Any:
+        payload = _object(body)
+        conn_id = _connection_id(payload)
+        self._sim.mutate_connection(conn_id, **payload)
+        return {"ok": True}
+
+    def _post_reset_rate_limit(self, query: Mapping[str, str], body: bytes) -> Any:
+        self._sim.reset_rate_limit()
+        return {"ok": True}
+
+    def _get_expected_counts(self, query: Mapping[str, str], body: bytes) -> Any:
+        start, end = _time(query, "start"), _time(query, "end")
+        return self._sim.expected_counts(
+            start=None if start is None else from_us(start),
+            end=None if end is None else from_us(end),
+        )

@@ -1,0 +1,533 @@
+"""Schema config and lineage: five children of ``connections`` sharing one request.
+
+``GET /connections/{id}/schemas`` is read once per connection, by whichever of these
+streams syncs first for it; the others reuse the flattened result. Only the current
+connection's config is kept (the children of one connection sync right after it), so
+memory does not grow with the account. A connection without a schema config (404
+``NotFound_SchemaConfig``: never synced, or not set up yet) gives no rows and is
+counted in each stream's end-of-run summary line.
+
+``connection_columns`` can add the full column list of each enabled table through the
+per-table ``/columns`` endpoint (setting ``column_details``). Those calls query the
+source and count against Fivetran's source-interaction limit, so they are capped by
+``column_request_budget`` per run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+from weakref import WeakKeyDictionary
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
+from tap_fivetran_meta.lineage import destination_fqn, destination_name
+from tap_fivetran_meta.schema_config import (
+    CallBudget,
+    FlatConfig,
+    Row,
+    columns_path,
+    endpoint_columns,
+    flatten,
+    merge_columns,
+)
+from tap_fivetran_meta.schemas.fragments import key, prop
+from tap_fivetran_meta.streams.core import ConnectionsStream
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context
+
+    from tap_fivetran_meta.tap import TapFivetranMeta
+
+NO_SCHEMA_CONFIG = "NoSchemaConfig"
+DEFAULT_COLUMN_REQUEST_BUDGET = 500
+
+CONNECTION_KEY = (
+    key("connection_id", "Connection id."),
+    prop("group_id", th.StringType, "Group (and destination) of the connection."),
+    prop("service", th.StringType, "Connector type, e.g. 'postgres'."),
+)
+
+PATCH_SETTINGS = th.ObjectType(
+    prop("allowed", th.BooleanType, "Whether the item may be disabled (excluded)."),
+    prop("reason_code", th.StringType, "Why not: SYSTEM_TABLE, SYSTEM_COLUMN, DELETED, OTHER."),
+    prop("reason", th.StringType, "Why not, in words."),
+)
+
+
+# --- the shared, size-1 cache ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LastConfig:
+    """The schema config of the connection whose children are syncing."""
+
+    connection_id: str
+    config: FlatConfig | None
+    miss_reason: str | None
+    fetched_by: str
+
+
+_LAST_CONFIG: WeakKeyDictionary[TapFivetranMeta, _LastConfig] = WeakKeyDictionary()
+
+
+@dataclass
+class _Summary:
+    """What one stream read over the run, for its summary line."""
+
+    connections: int = 0
+    connections_without_rows: int = 0
+    rows: int = 0
+
+
+# --- base -----------------------------------------------------------------------------
+
+
+class _SchemaConfigStream(FivetranStream):
+    """A child of ``connections`` whose rows come from the connection's schema config."""
+
+    parent_stream_type = ConnectionsStream
+    path = "/connections/{connection_id}/schemas"
+    paginated = False
+    tolerate_not_found = True
+    state_partitioning_keys = ()
+    permission_hint = "CONNECTOR at READ"
+    #: Warn at the end of the run when connections were read but no row came out.
+    warn_when_empty: ClassVar[bool] = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.summary = _Summary()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        ctx = dict(context or {})
+        config = self.schema_config(ctx)
+        if config is None:
+            return
+        count = 0
+        for row in self.rows(config, ctx):
+            count += 1
+            yield {**self.connection_columns(ctx), **row}
+        self.summary.connections += 1
+        self.summary.rows += count
+        if count == 0:
+            self.summary.connections_without_rows += 1
+
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        """This stream's rows for one connection (without the connection columns)."""
+        raise NotImplementedError
+
+    def connection_columns(self, context: dict[str, Any]) -> Row:
+        """Columns every row carries, from the parent's context."""
+        return {
+            "connection_id": context["connection_id"],
+            "group_id": context.get("group_id"),
+            "service": context.get("service"),
+        }
+
+    # --- one request per connection ---------------------------------------------------
+
+    def schema_config(self, context: dict[str, Any]) -> FlatConfig | None:
+        """The connection's flattened config: fetched once, shared by the five streams.
+
+        Returns:
+            The config, or None (counted as a skipped parent) when it does not exist.
+        """
+        connection_id = str(context["connection_id"])
+        last = _LAST_CONFIG.get(self._tap)
+        if last is None or last.connection_id != connection_id:
+            last = self._fetch_config(connection_id, context)
+            _LAST_CONFIG[self._tap] = last
+        elif last.config is None and last.fetched_by != self.name:
+            self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
+        return last.config
+
+    def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> _LastConfig:
+        before = dict(self.skip_counts)
+        data = self.fetch_data(f"/connections/{quote(connection_id, safe='')}/schemas", context)
+        if data is None:
+            reason = _new_skip_reason(before, self.skip_counts)
+            if reason is None:  # 200 without a config object
+                reason = NO_SCHEMA_CONFIG
+                self.count_skip(reason)
+            return _LastConfig(connection_id, None, reason, self.name)
+        config = flatten(data)
+        if config.malformed:
+            self.logger.warning(
+                "Schema config of connection %s has %d entries that are not objects; "
+                "they are left out, everything else is read: %s",
+                connection_id,
+                len(config.malformed),
+                "; ".join(config.malformed[:5]),
+            )
+        return _LastConfig(connection_id, config, None, self.name)
+
+    # --- summary ------------------------------------------------------------------------
+
+    @override
+    def log_skips(self) -> None:
+        summary = self.summary
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
+        empty = summary.rows == 0 and (summary.connections or self.skip_counts)
+        warn = bool(self.skip_counts) or (self.warn_when_empty and bool(empty))
+        self.logger.log(
+            logging.WARNING if warn else logging.INFO,
+            "Stream '%s': %d rows from %d connections with a schema config (%d gave no "
+            "rows); skipped parents: %s.%s",
+            self.name,
+            summary.rows,
+            summary.connections,
+            summary.connections_without_rows,
+            skipped or "none",
+            " No row at all: check the connections' schema configs and the filters."
+            if self.warn_when_empty and empty
+            else "",
+        )
+
+
+def _new_skip_reason(before: dict[str, int], after: dict[str, int]) -> str | None:
+    """The skip reason whose count grew between two snapshots of ``skip_counts``."""
+    for reason, count in after.items():
+        if count > before.get(reason, 0):
+            return reason
+    return None
+
+
+# --- streams --------------------------------------------------------------------------
+
+
+class ConnectionSchemaSettingsStream(_SchemaConfigStream):
+    """Connection-level schema settings: how new schemas, tables and columns are handled."""
+
+    name = "connection_schema_settings"
+    primary_keys = ("connection_id",)
+    schema = th.PropertiesList(
+        *CONNECTION_KEY,
+        prop(
+            "schema_change_handling",
+            th.StringType,
+            "ALLOW_ALL, ALLOW_COLUMNS (new columns only) or BLOCK_ALL.",
+        ),
+        prop("enable_new_by_default", th.BooleanType, "Older flag derived from the above."),
+        prop("is_type_locked", th.BooleanType, "Destination types locked to the source's."),
+        prop("schema_count", th.IntegerType, "Source schemas in the config."),
+        prop("table_count", th.IntegerType, "Source tables in the config."),
+        prop("enabled_table_count", th.IntegerType, "Tables enabled, in enabled schemas."),
+        prop(
+            "schema_config_column_count",
+            th.IntegerType,
+            "Columns listed in the bulk config (only those a user changed).",
+        ),
+    ).to_dict()
+
+    @override
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        yield dict(config.settings)
+
+
+class ConnectionSchemasStream(_SchemaConfigStream):
+    """Source schemas of each connection and the destination schema they load into."""
+
+    name = "connection_schemas"
+    primary_keys = ("connection_id", "schema_name")
+    schema = th.PropertiesList(
+        *CONNECTION_KEY,
+        key("schema_name", "Source schema name (case-sensitive, as in the source)."),
+        prop("name_in_destination", th.StringType, "Destination schema name."),
+        prop("enabled", th.BooleanType, "Whether the schema is synced."),
+        prop("table_count", th.IntegerType, "Tables of the schema in the config."),
+        prop("enabled_table_count", th.IntegerType, "Tables of the schema that are enabled."),
+    ).to_dict()
+
+    @override
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        yield from config.schemas
+
+
+class ConnectionTablesStream(_SchemaConfigStream):
+    """Source tables of each connection: destination name, enabled flag, sync mode."""
+
+    name = "connection_tables"
+    primary_keys = ("connection_id", "schema_name", "table_name")
+    schema = th.PropertiesList(
+        *CONNECTION_KEY,
+        key("schema_name", "Source schema name."),
+        key("table_name", "Source table name (case-sensitive)."),
+        prop("name_in_destination", th.StringType, "Destination table name."),
+        prop("enabled", th.BooleanType, "Whether the table is enabled (see schema_enabled)."),
+        prop("schema_enabled", th.BooleanType, "Whether its schema is enabled."),
+        prop("sync_mode", th.StringType, "SOFT_DELETE, HISTORY or LIVE; null if not switchable."),
+        prop("supports_columns_config", th.BooleanType, "Columns can be configured."),
+        prop("supports_history_mode", th.BooleanType, "History mode is available."),
+        prop("enabled_patch_settings", PATCH_SETTINGS, "Whether the table may be disabled."),
+    ).to_dict()
+
+    @override
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        for table in config.tables:
+            row = dict(table)
+            row.pop("schema_name_in_destination", None)
+            yield row
+
+
+class ConnectionColumnsStream(_SchemaConfigStream):
+    """Column settings: from the bulk config, or the full list when ``column_details``."""
+
+    name = "connection_columns"
+    primary_keys = ("connection_id", "schema_name", "table_name", "column_name")
+    schema = th.PropertiesList(
+        *CONNECTION_KEY,
+        key("schema_name", "Source schema name."),
+        key("table_name", "Source table name."),
+        key("column_name", "Source column name (case-sensitive)."),
+        prop("name_in_destination", th.StringType, "Destination column name."),
+        prop("enabled", th.BooleanType, "Whether the column is synced."),
+        prop("hashed", th.BooleanType, "Whether values are hashed in the destination."),
+        prop("is_primary_key", th.BooleanType, "Whether the column is (part of) the key."),
+        prop("enabled_patch_settings", PATCH_SETTINGS, "Whether the column may be disabled."),
+        prop(
+            "config_source",
+            th.StringType,
+            "'schema_config' (bulk config: only user-changed columns) or "
+            "'columns_endpoint' (full per-table list, setting column_details).",
+        ),
+        prop(
+            "in_schema_config",
+            th.BooleanType,
+            "Listed in the bulk config, i.e. a user changed the column's settings.",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = CallBudget(
+            int(self.config.get("column_request_budget", DEFAULT_COLUMN_REQUEST_BUDGET))
+        )
+        self.detail_failures: dict[str, int] = {}
+        self.detail_tables = 0
+
+    @property
+    def column_details(self) -> bool:
+        """Whether the full per-table column lists were asked for."""
+        return bool(self.config.get("column_details", False))
+
+    @override
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        if not self.column_details:
+            yield from config.columns
+            return
+        bulk = config.columns_by_table()
+        detail = self._connection_connected(context)
+        for table in config.tables:
+            names = (table["schema_name"], table["table_name"])
+            rows = bulk.get(names, [])
+            if detail and _wants_full_columns(table):
+                full = self._full_columns(context, *names)
+                if full is not None:
+                    rows = merge_columns(*names, rows, full)
+            yield from rows
+
+    def _connection_connected(self, context: dict[str, Any]) -> bool:
+        """Whether the connection being synced is ``connected`` (the endpoint needs it)."""
+        current = self._tap.current_connection or {}
+        return current.get("id") == context["connection_id"] and (
+            current.get("setup_state") == "connected"
+        )
+
+    def _full_columns(
+        self, context: dict[str, Any], schema_name: str, table_name: str
+    ) -> dict[str, dict[str, Any]] | None:
+        """The table's full column map, or None (budget spent, failure: use bulk rows)."""
+        connection_id = str(context["connection_id"])
+        if not self.budget.take(connection_id):
+            self._mark_partial()
+            return None
+        path = columns_path(connection_id, schema_name, table_name)
+        try:
+            data = self.fetch_data(path, context)
+        except FivetranAuthError:
+            raise
+        except FivetranAPIError as exc:
+            self._detail_failed(path, exc.status, exc.code, exc)
+            return None
+        except RetriableAPIError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            self._detail_failed(path, status, None, exc)
+            return None
+        if data is None:
+            return None
+        columns, malformed = endpoint_columns(data)
+        if malformed:
+            self.warn_once(
+                "detail-malformed",
+                "Column list of %s has entries that are not objects; they are left out: %s",
+                path,
+                "; ".join(malformed[:5]),
+            )
+        self.detail_tables += 1
+        return columns
+
+    def _mark_partial(self) -> None:
+        """Some full lists are missing: the run must not flag their rows deleted.
+
+        The base class then sends no ACTIVATE_VERSION for this stream (see activation.py).
+        """
+        self._resource_unavailable = True
+
+    def _detail_failed(
+        self, path: str, status: int | None, code: str | None, exc: Exception
+    ) -> None:
+        self._mark_partial()
+        if status == 429:
+            self.budget.stop("Fivetran's rate limit (HTTP 429)")
+            self.warn_once(
+                "detail-429",
+                "Stopping per-table column requests for the rest of the run: %s. Tables "
+                "not read yet keep their bulk schema-config columns.",
+                exc,
+            )
+            return
+        reason = code or f"HTTP {status}"
+        self.detail_failures[reason] = self.detail_failures.get(reason, 0) + 1
+        self.warn_once(
+            f"detail-{reason}",
+            "Could not read the full column list (%s): %s. The table keeps its bulk "
+            "schema-config columns; further failures like this are counted in the summary.",
+            path,
+            exc,
+        )
+
+    @override
+    def log_skips(self) -> None:
+        super().log_skips()
+        if not self.column_details:
+            return
+        budget = self.budget
+        failures = ", ".join(f"{k}={v}" for k, v in sorted(self.detail_failures.items()))
+        self.logger.info(
+            "Stream '%s': full column lists read for %d tables with %d of %d budgeted "
+            "requests; failed: %s.",
+            self.name,
+            self.detail_tables,
+            budget.used,
+            budget.limit,
+            failures or "none",
+        )
+        if budget.left_out:
+            self.logger.warning(
+                "column_request_budget: the full column list was not read for %d enabled "
+                "tables in %d connections (%s); they have only the columns a user changed "
+                "(config_source 'schema_config'). Raise column_request_budget to cover "
+                "them; Fivetran allows 5,000 source-interaction requests an hour "
+                "(250 on trial accounts).",
+                budget.left_out,
+                len(budget.left_out_connections),
+                budget.stopped or f"budget of {budget.limit} requests spent",
+            )
+
+
+def _wants_full_columns(table: Row) -> bool:
+    """Enabled tables in enabled schemas whose columns can be configured."""
+    return (
+        table["enabled"] is True
+        and table["schema_enabled"] is True
+        and table["supports_columns_config"] is not False
+    )
+
+
+class TableLineageStream(_SchemaConfigStream):
+    """One row per source table -> destination table, through one connection."""
+
+    name = "table_lineage"
+    primary_keys = ("connection_id", "source_schema", "source_table")
+    warn_when_empty = True
+    schema = th.PropertiesList(
+        *CONNECTION_KEY,
+        key("source_schema", "Source schema name (case-sensitive)."),
+        key("source_table", "Source table name (case-sensitive)."),
+        prop("connection_schema", th.StringType, "The connection's name (its 'schema' field)."),
+        prop("destination_id", th.StringType, "Destination id (equals group_id)."),
+        prop("destination_database", th.StringType, "Database / project / catalog, if known."),
+        prop("destination_schema", th.StringType, "Destination schema name."),
+        prop("destination_table", th.StringType, "Destination table name."),
+        prop(
+            "destination_fqn",
+            th.StringType,
+            "database.schema.table, unquoted (schema.table when no database is known).",
+        ),
+        prop("enabled", th.BooleanType, "Table and its schema are both enabled."),
+        prop("schema_enabled", th.BooleanType, "Whether the source schema is enabled."),
+        prop("table_enabled", th.BooleanType, "Whether the source table is enabled."),
+        prop("sync_mode", th.StringType, "SOFT_DELETE, HISTORY or LIVE; null if not switchable."),
+        prop(
+            "lineage_rule",
+            th.StringType,
+            "How the destination names were found: 'name_in_destination' (from the "
+            "config) or the derived rules, see docs/lineage.md.",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._database_unknown: set[str] = set()
+
+    @override
+    def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        group_id = context.get("group_id")
+        database = self._database(group_id, context)
+        multi_schema = len(config.schemas) > 1
+        for table in config.tables:
+            name = destination_name(
+                connection_schema=context.get("connection_schema"),
+                source_schema=table["schema_name"],
+                schema_name_in_destination=table["schema_name_in_destination"],
+                source_table=table["table_name"],
+                table_name_in_destination=table["name_in_destination"],
+                multi_schema=multi_schema,
+            )
+            yield {
+                "source_schema": table["schema_name"],
+                "source_table": table["table_name"],
+                "connection_schema": context.get("connection_schema"),
+                "destination_id": group_id,
+                "destination_database": database,
+                "destination_schema": name.schema,
+                "destination_table": name.table,
+                "destination_fqn": destination_fqn(database, name.schema, name.table),
+                "enabled": table["enabled"] is True and table["schema_enabled"] is True,
+                "schema_enabled": table["schema_enabled"],
+                "table_enabled": table["enabled"],
+                "sync_mode": table["sync_mode"],
+                "lineage_rule": name.rule,
+            }
+
+    def _database(self, group_id: str | None, context: dict[str, Any]) -> str | None:
+        """The destination's database; None (warned once) when it cannot be read."""
+        if not group_id or group_id in self._database_unknown:
+            return None
+        try:
+            return self._tap.destination_database(group_id, context)
+        except FivetranAPIError as exc:
+            self._database_unknown.add(group_id)
+            self.warn_once(
+                "database",
+                "Could not read the database of destination %s (%s); its lineage rows "
+                "have no destination_database.",
+                group_id,
+                exc,
+            )
+            return None

@@ -1,0 +1,385 @@
+"""Durable sync history: ``sync_history`` and ``connection_status_history``.
+
+Both streams are children of ``connections`` (filtered-out connections cost
+nothing) and keep one bookmark per connection (``state_partitioning_keys``). Each
+connection's bookmark is committed by the stream right after that connection's
+last record, never before (see :mod:`tap_fivetran_meta.partition_state`), so
+every STATE message covers only records already written, and an interrupted run
+resumes every connection from its last committed bookmark.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Stream
+from singer_sdk import typing as th
+
+from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.partition_state import (
+    bookmark_timestamp,
+    bookmark_value,
+    clear_transient,
+    commit,
+)
+from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
+from tap_fivetran_meta.status_history import status_row
+from tap_fivetran_meta.streams.core import ConnectionsStream
+from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.windows import (
+    ReadProgress,
+    Window,
+    next_bookmark,
+    plan_windows,
+    read_from,
+)
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from datetime import datetime
+
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_fivetran_meta.tap import TapFivetranMeta
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+DEFAULT_OVERLAP_MINUTES = 60
+DEFAULT_RUNNING_HOLD_DAYS = 7
+FINGERPRINT_KEY = "fingerprint"
+#: Statuses that mean "this endpoint does not exist for this account" on the first call.
+ABSENT_STATUSES = frozenset({400, 403, 404})
+
+
+def query_time(value: datetime) -> str:
+    """Format a window bound for ``start_time``/``end_time``: ``2026-01-01T00:00:00Z``."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def whole_second(value: datetime) -> datetime:
+    """Drop the fraction of a second (window bounds are sent with second precision)."""
+    return value.replace(microsecond=0)
+
+
+def fivetran_code(response: requests.Response) -> str:
+    """The ``code`` of an error body ('' when absent or unreadable)."""
+    try:
+        body = response_payload(response)
+    except MalformedBodyError:
+        return ""
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ""
+
+
+class SyncHistoryStream(FivetranStream):
+    """Syncs of each connection (``GET /connections/{id}/sync-history``), incrementally.
+
+    Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of at most
+    7 days, one request per window plus pagination. Rows are de-duplicated by
+    ``(connection_id, sync_key)`` within a run; across runs the overlap re-reads a
+    few rows on purpose and the target's primary-key upsert keeps one of each.
+    """
+
+    name = "sync_history"
+    path = "/connections/{connection_id}/sync-history"
+    parent_stream_type = ConnectionsStream
+    state_partitioning_keys = ("connection_id",)
+    primary_keys = ("connection_id", "sync_key")
+    replication_key = "started_at"
+    tolerate_not_found = True
+    schema = th.PropertiesList(
+        key("connection_id", "Connection id."),
+        key("sync_key", "The sync id, or 'start:<started_at>' for items without one."),
+        prop("sync_id", th.StringType, "Fivetran's sync id, when the item carries one."),
+        th.Property(
+            "started_at",
+            DT,
+            required=True,
+            description="When the sync started (UTC); the replication key.",
+        ),
+        prop("ended_at", DT, "When the sync ended (UTC); null while it runs."),
+        prop("status", th.StringType, "Status as returned, e.g. COMPLETED, FAILURE_WITH_TASK."),
+        prop(
+            "outcome",
+            th.StringType,
+            "succeeded, failed, running, rescheduled, canceled or unknown (from status/end).",
+        ),
+        prop("reason", th.StringType, "Why the sync failed or was rescheduled, if given."),
+        prop("duration_seconds", th.NumberType, "ended_at - started_at in seconds."),
+        prop("extract_records", th.IntegerType, "Records extracted, if reported."),
+        prop("process_records", th.IntegerType, "Records processed, if reported."),
+        prop("load_records", th.IntegerType, "Records loaded, if reported."),
+        prop("stage_figures", OPAQUE, "Every extract/process/load/total figure reported."),
+        prop("extra_fields", OPAQUE, "Item fields not mapped to a column, as returned."),
+        prop("group_id", th.StringType, "Group (destination) of the connection."),
+        prop("service", th.StringType, "Connector type of the connection."),
+    ).to_dict()
+
+    _tap: TapFivetranMeta
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._window: Window | None = None
+        self._endpoint_confirmed = False
+        self._disabled = False
+        self._connection_refused = False
+
+    # --- settings -----------------------------------------------------------------------
+
+    @property
+    def run_end(self) -> datetime:
+        """End of the last window: the run's start, to the second."""
+        return whole_second(self._tap.run_started_at)
+
+    @property
+    def start_date(self) -> datetime:
+        """``start_date`` from the config, or 7 days before the run."""
+        configured = parse_timestamp(self.config.get("start_date"))
+        return configured or self.run_end - DEFAULT_LOOKBACK
+
+    @property
+    def overlap(self) -> timedelta:
+        """How far before the bookmark each run reads again."""
+        minutes = self.config.get("sync_history_overlap_minutes", DEFAULT_OVERLAP_MINUTES)
+        return timedelta(minutes=int(minutes))
+
+    @property
+    def running_hold(self) -> timedelta:
+        """How long a running sync may hold a connection's bookmark back."""
+        days = self.config.get("sync_history_running_hold_days", DEFAULT_RUNNING_HOLD_DAYS)
+        return timedelta(days=int(days))
+
+    @property
+    def disabled(self) -> bool:
+        """Whether the endpoint turned out to be absent in this run."""
+        return self._disabled
+
+    # --- requests -----------------------------------------------------------------------
+
+    @override
+    def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if self._window is not None:
+            request.params["start_time"] = query_time(self._window.start)
+            request.params["end_time"] = query_time(self._window.end)
+        return request
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
+        if response.status_code < 400:
+            self._endpoint_confirmed = True
+
+    @override
+    def _handle_client_error(self, response: requests.Response) -> None:
+        status, code = response.status_code, fivetran_code(response)
+        if status == 404 and code.startswith("NotFound_"):
+            # One connection vanished since it was listed: the base class skips it.
+            self._connection_refused = True
+            super()._handle_client_error(response)
+            return
+        if status not in ABSENT_STATUSES:
+            super()._handle_client_error(response)
+            return
+        if not self._endpoint_confirmed:
+            self._disabled = True
+            self._tolerate(response, whole_resource=True)
+            self.warn_once(
+                "absent",
+                "Stream '%s' is disabled for this run: the sync-history endpoint answered "
+                "HTTP %s (%s) to its first request, so this account or plan does not offer "
+                "it. Bookmarks are kept; connection_status_history still records outcomes.",
+                self.name,
+                status,
+                code or "no code",
+            )
+            return
+        self._connection_refused = True
+        self._tolerate(response, whole_resource=False)
+        self.count_skip(f"HTTP {status} {code or 'no code'}")
+        self.logger.warning(
+            "Skipping the sync history of one connection in '%s' (HTTP %s, %s); its "
+            "bookmark is kept.",
+            self.name,
+            status,
+            code or "no code",
+        )
+
+    # --- records and bookmarks ---------------------------------------------------------
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Do nothing: bookmarks are committed per connection in :meth:`get_records`.
+
+        The SDK would keep non-resumable progress markers here and promote them only
+        when the whole tap finished (and log a warning for every connection).
+        """
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:
+            return
+        partition = self.get_context_state(context)
+        try:
+            if not self._disabled:
+                yield from self._read_connection(context, partition)
+        finally:
+            clear_transient(partition)
+
+    def _read_connection(
+        self, context: Context, partition: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Read every window of one connection; commit its bookmark after the last row."""
+        assert self.replication_key  # noqa: S101 - set on the class
+        self._connection_refused = False
+        previous = bookmark_timestamp(partition, self.replication_key)
+        start = whole_second(read_from(previous, self.start_date, self.overlap))
+        oldest = format_timestamp(start)
+        progress = ReadProgress()
+        seen: set[str] = set()
+        for window in plan_windows(start, self.run_end):
+            rows = self._fetch_window(context, window)
+            if self._disabled or self._connection_refused:
+                return  # incomplete read: the bookmark stays where it was
+            for row in rows:
+                if row["sync_key"] in seen or row["started_at"] < oldest:
+                    continue
+                seen.add(row["sync_key"])
+                yield row
+                progress.observe(_when(row["started_at"]), running=row["ended_at"] is None)
+        bookmark = next_bookmark(
+            previous,
+            progress,
+            run_end=self.run_end,
+            overlap=self.overlap,
+            running_hold=self.running_hold,
+        )
+        commit(partition, self.replication_key, format_timestamp(bookmark))
+
+    def _fetch_window(self, context: Context, window: Window) -> list[dict[str, Any]]:
+        """All rows of one window (every page), oldest start first."""
+        ref = ConnectionRef.from_context(context)
+        self._window = window
+        try:
+            items = list(self.request_records(context))
+        finally:
+            self._window = None
+        rows = [row for row in (parse_sync_item(item, ref) for item in items) if row]
+        if len(rows) < len(items):
+            self.logger.debug(
+                "Ignored %d sync-history items without a start for connection %s.",
+                len(items) - len(rows),
+                ref.connection_id,
+            )
+        return sorted(rows, key=lambda row: (row["started_at"], row["sync_key"]))
+
+
+def _when(value: str) -> datetime:
+    parsed = parse_timestamp(value)
+    assert parsed is not None  # noqa: S101 - rows carry a normalised start
+    return parsed
+
+
+class ConnectionStatusHistoryStream(Stream):
+    """One row per connection each time its status changes (no API request).
+
+    Reads the connection record the ``connections`` stream just processed, and
+    compares the fingerprint of its status with the one kept in the connection's
+    bookmark. The first run writes every connection; a run without changes writes
+    nothing.
+    """
+
+    name = "connection_status_history"
+    parent_stream_type = ConnectionsStream
+    state_partitioning_keys = ("connection_id",)
+    primary_keys = ("connection_id", "observed_at")
+    replication_key = "observed_at"
+    schema = th.PropertiesList(
+        key("connection_id", "Connection id."),
+        th.Property(
+            "observed_at",
+            DT,
+            required=True,
+            description="Start of the run that saw this status (UTC; equals "
+            "connections.observed_at of that run). The replication key.",
+        ),
+        prop("fingerprint", th.StringType, "Short hash of the status fields below."),
+        prop(
+            "previous_fingerprint",
+            th.StringType,
+            "Fingerprint of the connection's previous row; null for its first row.",
+        ),
+        prop("group_id", th.StringType, "Group (destination) of the connection."),
+        prop("service", th.StringType, "Connector type of the connection."),
+        prop("paused", th.BooleanType, "Whether the connection is paused."),
+        prop("setup_state", th.StringType, "incomplete, connected or broken."),
+        prop("sync_state", th.StringType, "scheduled, syncing, paused or rescheduled."),
+        prop("update_state", th.StringType, "on_schedule or delayed."),
+        prop("is_historical_sync", th.BooleanType, "True while a historical (re)sync runs."),
+        prop("schema_status", th.StringType, "status.schema_status, e.g. 'ready'."),
+        prop("rescheduled_for", DT, "When a rescheduled sync resumes (UTC)."),
+        prop("succeeded_at", DT, "Last successful sync (UTC)."),
+        prop("failed_at", DT, "Last failed sync (UTC)."),
+        prop("last_sync_completed_at", DT, "Later of succeeded_at and failed_at."),
+        prop("last_sync_succeeded", th.BooleanType, "Whether the last completed sync succeeded."),
+        prop("health", th.StringType, "Derived health, as in the connections stream."),
+        prop("task_codes", th.ArrayType(th.StringType), "Codes of status.tasks, sorted."),
+        prop("warning_codes", th.ArrayType(th.StringType), "Codes of status.warnings, sorted."),
+        prop("sync_frequency", th.IntegerType, "Minutes between syncs."),
+        prop("schedule_type", th.StringType, "'auto' or 'manual'."),
+        prop("daily_sync_time", th.StringType, "HH:MM for daily syncs."),
+        prop("schedule", OPAQUE, "Flexible schedule object, when present."),
+    ).to_dict()
+
+    _tap: TapFivetranMeta
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Do nothing: the bookmark is committed per connection in :meth:`get_records`."""
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:
+            return
+        partition = self.get_context_state(context)
+        try:
+            row = self._changed_row(context, partition)
+            if row is None:
+                return
+            yield row
+            # Only now, after the record was written, does state learn about it.
+            assert self.replication_key  # noqa: S101 - set on the class
+            previous = bookmark_value(partition, self.replication_key)
+            observed = max(filter(None, (previous, row["observed_at"])))
+            commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
+        finally:
+            clear_transient(partition)
+
+    def _changed_row(self, context: Context, partition: dict[str, Any]) -> dict[str, Any] | None:
+        """The row for the connection being synced, or None when its status is unchanged."""
+        connection = self._tap.current_connection
+        if not connection or connection.get("id") != context.get("connection_id"):
+            self.logger.warning(
+                "Stream '%s' found no processed record for connection %s; skipped.",
+                self.name,
+                context.get("connection_id"),
+            )
+            return None
+        observed_at = connection.get("observed_at") or format_timestamp(self._tap.run_started_at)
+        previous = partition.get(FINGERPRINT_KEY)
+        row = status_row(connection, observed_at=observed_at, previous_fingerprint=previous)
+        return None if row[FINGERPRINT_KEY] == previous else row

@@ -1,0 +1,131 @@
+"""The ``webhook_events`` stream: deliveries stored by ``tap-fivetran-meta-webhooks serve``.
+
+The stream reads the receiver's SQLite inbox (setting ``webhook_inbox_path``)
+read-only, in ``seq`` order from the bookmark on. ``seq`` is assigned in commit
+order, so the bookmark never skips a row that commits later.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Stream
+from singer_sdk import typing as th
+
+from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
+from tap_fivetran_meta.webhooks.store import iter_events
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context
+
+INBOX_SETTING = "webhook_inbox_path"
+
+
+def _text(name: str, description: str) -> th.Property:
+    return th.Property(name, th.StringType, description=description)
+
+
+WEBHOOK_EVENT_SCHEMA = th.PropertiesList(
+    th.Property(
+        "seq",
+        th.IntegerType,
+        required=True,
+        description="Inbox sequence number: increases in the order deliveries were stored.",
+    ),
+    th.Property(
+        "event_id",
+        th.StringType,
+        required=True,
+        description=(
+            "sha256 hex of the raw body. Fivetran retries resend identical bodies, "
+            "so a retried delivery has the same id and is stored once."
+        ),
+    ),
+    th.Property(
+        "received_at",
+        th.DateTimeType,
+        required=True,
+        description="When the receiver stored the delivery (UTC).",
+    ),
+    _text("event", "Event type, e.g. sync_start, sync_end, connection_failure."),
+    th.Property(
+        "created",
+        th.DateTimeType,
+        description="When Fivetran created the event (UTC), from the payload's created.",
+    ),
+    _text("connector_type", "Connector type (service), e.g. postgres."),
+    _text("connection_id", "Connection id: payload connection_id, else connector_id."),
+    _text("connection_name", "Connection name: payload connection_name, else connector_name."),
+    _text("sync_id", "Id of the sync the event belongs to (sync events)."),
+    _text("group_id", "Group (destination) id: payload destination_group_id, else group_id."),
+    _text("status", "Payload data.status, e.g. SUCCESSFUL or FAILURE_WITH_TASK on sync_end."),
+    _text("reason", "Payload data.reason: the failure text, when there is one."),
+    th.Property(
+        "signature_verified",
+        th.BooleanType,
+        required=True,
+        description=(
+            "True if the receiver checked X-Fivetran-Signature-256 against the secret; "
+            "false when it ran without a secret."
+        ),
+    ),
+    th.Property(
+        "payload",
+        th.ObjectType(),
+        description="The whole delivery body as received, parsed.",
+    ),
+).to_dict()
+
+
+class WebhookEventsStream(Stream):
+    """Webhook deliveries from the local inbox, incremental on ``seq``."""
+
+    name = "webhook_events"
+    primary_keys = ("event_id",)
+    replication_key = "seq"
+    is_sorted = True
+    schema = WEBHOOK_EVENT_SCHEMA
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        inbox = self._inbox_path()
+        if inbox is None:
+            return
+        after = self.get_starting_replication_key_value(context) or 0
+        self.logger.info("Reading %s after seq %s", inbox, after)
+        for row in iter_events(inbox, after_seq=int(after)):
+            yield self._record(row)
+
+    def _inbox_path(self) -> Path | None:
+        setting = self.config.get(INBOX_SETTING)
+        if not setting:
+            self.logger.info("%s is not set; no webhook events to read", INBOX_SETTING)
+            return None
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            self.logger.warning(
+                "%s points to %s, which does not exist (has the receiver run yet?)",
+                INBOX_SETTING,
+                path,
+            )
+            return None
+        return path
+
+    def _record(self, row: dict[str, Any]) -> dict[str, Any]:
+        record = {key: value for key, value in row.items() if key != "raw_body"}
+        record["signature_verified"] = bool(row["signature_verified"])
+        try:
+            record["payload"] = load_payload(row["raw_body"])
+        except PayloadError:
+            self.logger.warning("seq %s: stored body is not a JSON object", row["seq"])
+            record["payload"] = None
+        return record

@@ -1,0 +1,135 @@
+"""Sync-history read windows and per-connection bookmarks (pure functions, no I/O).
+
+The sync-history endpoint answers one ``[start_time, end_time]`` window of at most
+7 days per request. Each run reads, per connection, from the bookmark minus an
+overlap (or from ``start_date`` for a connection without bookmark) to the run's
+start, in consecutive windows of at most 7 days.
+
+The bookmark of a connection is the instant from which the *next* run must read
+(before the overlap is subtracted). :func:`next_bookmark` documents how it moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+#: The longest window the sync-history endpoint accepts.
+MAX_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One ``[start, end]`` request window (aware UTC datetimes)."""
+
+    start: datetime
+    end: datetime
+
+
+def read_from(bookmark: datetime | None, start_date: datetime, overlap: timedelta) -> datetime:
+    """Where a connection's read starts: ``max(start_date, bookmark - overlap)``.
+
+    Args:
+        bookmark: The connection's bookmark, None for a connection never read.
+        start_date: The earliest instant any run reads.
+        overlap: How far before the bookmark to read again.
+
+    Returns:
+        The start of the first window.
+    """
+    if bookmark is None:
+        return start_date
+    return max(start_date, bookmark - overlap)
+
+
+def plan_windows(start: datetime, end: datetime, max_span: timedelta = MAX_WINDOW) -> list[Window]:
+    """Cut ``[start, end]`` into consecutive windows of at most ``max_span``.
+
+    Consecutive windows share their boundary instant; the last one ends at ``end``.
+    An empty or inverted range gives no window (nothing to read).
+
+    Args:
+        start: First instant to read.
+        end: Last instant to read (the run's start).
+        max_span: Longest window allowed.
+
+    Returns:
+        The windows, oldest first.
+
+    Raises:
+        ValueError: If ``max_span`` is not positive.
+    """
+    if max_span <= timedelta(0):
+        msg = "max_span must be positive"
+        raise ValueError(msg)
+    windows: list[Window] = []
+    cursor = start
+    while cursor < end:
+        stop = min(cursor + max_span, end)
+        windows.append(Window(cursor, stop))
+        cursor = stop
+    return windows
+
+
+@dataclass
+class ReadProgress:
+    """What one connection's read saw: the latest start and the starts of running syncs."""
+
+    latest_start: datetime | None = None
+    running_starts: list[datetime] = field(default_factory=list)
+
+    def observe(self, started_at: datetime, *, running: bool) -> None:
+        """Account for one emitted sync."""
+        if self.latest_start is None or started_at > self.latest_start:
+            self.latest_start = started_at
+        if running:
+            self.running_starts.append(started_at)
+
+    def observe_all(self, items: Iterable[tuple[datetime, bool]]) -> None:
+        """Account for several ``(started_at, running)`` pairs."""
+        for started_at, running in items:
+            self.observe(started_at, running=running)
+
+
+def next_bookmark(
+    previous: datetime | None,
+    progress: ReadProgress,
+    *,
+    run_end: datetime,
+    overlap: timedelta,
+    running_hold: timedelta,
+) -> datetime:
+    """The bookmark after a *complete* read of ``[read_from, run_end]``.
+
+    1. Progress is the later of the latest start seen and ``run_end - overlap``:
+       a connection without new syncs (paused, broken) still moves on, so later
+       runs need one window, not an ever longer range. A sync that becomes
+       visible within ``overlap`` of its start is still read by the next run.
+    2. A sync still running holds the bookmark at its start, so the next run reads
+       it again and emits its final state, unless it started more than
+       ``running_hold`` before ``run_end`` (a sync that never ends must not pin
+       every later run to an ever longer range).
+    3. The bookmark never moves backwards.
+
+    Args:
+        previous: The bookmark before this run, None for a new connection.
+        progress: What the read saw.
+        run_end: End of the last window (the run's start).
+        overlap: The re-read overlap.
+        running_hold: How long a running sync may hold the bookmark.
+
+    Returns:
+        The new bookmark.
+    """
+    candidate = run_end - overlap
+    if progress.latest_start is not None:
+        candidate = max(candidate, progress.latest_start)
+    held = [start for start in progress.running_starts if start >= run_end - running_hold]
+    if held:
+        candidate = min(candidate, *held)
+    return candidate if previous is None else max(previous, candidate)

@@ -1,0 +1,351 @@
+"""Both history streams against the Fivetran simulator (real HTTP on loopback).
+
+Covers request counts per run, the Meltano round trip (run, store the last STATE,
+run again with it later) and interrupted runs: killed in-process right after a
+record, and killed with SIGKILL as a subprocess. After an interruption only the
+messages up to the last STATE count as delivered (a target commits up to the
+state it forwards); the resumed run must then lose nothing and repeat only rows
+at or after each connection's committed bookmark minus the overlap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from history_helpers import (
+    Capture,
+    Clock,
+    bookmarks,
+    catalog_for,
+    freeze_tap_clock,
+    partitions,
+    run_capture,
+)
+
+from fivetran_sim import FaultRule, SimConfig, Simulator
+from tap_fivetran_meta.tap import TapFivetranMeta
+from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SIM_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+START = SIM_NOW - timedelta(days=10)  # two windows on the first run
+OVERLAP = timedelta(minutes=60)
+HISTORY_PATH = "GET /v1/connections/{id}/sync-history"
+STATUS = "connection_status_history"
+TAP_WITH_CLOCK = Path(__file__).parent / "frozen_clock_tap.py"
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it is written, nothing is cleaned up."""
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    config = SimConfig(connections=30, seed=1, api_key="k", api_secret="s", now=SIM_NOW)
+    with Simulator(config) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return freeze_tap_clock(monkeypatch, SIM_NOW)
+
+
+def tap_config(sim: Simulator, **extra: Any) -> dict[str, Any]:
+    return {
+        "api_key": "k",
+        "api_secret": "s",
+        "api_url": sim.url,
+        "start_date": format_timestamp(START),
+        **extra,
+    }
+
+
+def advance(sim: Simulator, clock: Clock, minutes: int) -> None:
+    sim.advance(minutes=minutes)
+    clock.now = sim.now
+
+
+def history_requests(sim: Simulator) -> int:
+    return sim.request_counts().get(HISTORY_PATH, 0)
+
+
+def truth(sim: Simulator, until: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every sync the API shows between START and ``until``, by row key."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for cid in sim.dataset.connections:
+        for item in sim.sync_history(cid, START, until):
+            found[(cid, item["sync_id"])] = item
+    return found
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str]:
+    return (row["connection_id"], row["sync_key"])
+
+
+def delivered(run: Capture) -> Capture:
+    """The part of an interrupted run a target commits: everything up to the last STATE."""
+    states = [i for i, m in enumerate(run.messages) if m["type"] == "STATE"]
+    return Capture(run.messages[: states[-1] + 1] if states else [], None)
+
+
+def assert_resume_is_exact(
+    sim: Simulator, first: Capture, resumed: Capture, until: datetime
+) -> None:
+    """No sync lost; repeats only at or after the committed bookmark minus the overlap."""
+    committed = bookmarks(first.last_state)
+    before = {row_key(r): r for r in first.records("sync_history")}
+    after = [row_key(r) for r in resumed.records("sync_history")]
+    assert len(after) == len(set(after)), "a run emitted the same sync twice"
+    assert set(truth(sim, until)) <= set(before) | set(after), "a sync was lost"
+    for row in resumed.records("sync_history"):
+        if row_key(row) in before:
+            floor = parse_timestamp(committed[row["connection_id"]])
+            assert floor is not None
+            assert row["started_at"] >= format_timestamp(floor - OVERLAP), row
+    for cid in {r["connection_id"] for r in first.records("sync_history")}:
+        assert cid in committed, "rows were delivered without their bookmark"
+
+
+def status_fingerprints(*runs: Capture) -> list[tuple[str, str]]:
+    return [(r["connection_id"], r["fingerprint"]) for run in runs for r in run.records(STATUS)]
+
+
+# --- request counts and the Meltano round trip ----------------------------------------------
+
+
+def test_first_and_incremental_runs_request_only_the_windows_needed(
+    sim: Simulator, clock: Clock
+) -> None:
+    connections = len(sim.dataset.connections)
+    first = run_capture(tap_config(sim))
+    assert first.error is None
+    assert history_requests(sim) == 2 * connections  # 10 days = two windows each
+    assert {row_key(r) for r in first.records("sync_history")} == set(truth(sim, SIM_NOW))
+    assert len(first.records(STATUS)) == connections
+
+    sim.reset_counts()
+    advance(sim, clock, 360)
+    second = run_capture(tap_config(sim), state=first.last_state)  # what Meltano stored
+    assert second.error is None
+    assert history_requests(sim) == connections  # bookmarks < 7 days old: one window each
+    assert_resume_is_exact(sim, first, second, sim.now)
+    new = {row_key(r) for r in second.records("sync_history")} - {
+        row_key(r) for r in first.records("sync_history")
+    }
+    assert new == set(truth(sim, sim.now)) - set(truth(sim, SIM_NOW))
+    changed = [
+        r for r in second.records("sync_history") if r["outcome"] != "running" and r["ended_at"]
+    ]
+    assert changed  # finished syncs, including those that were running before
+
+    sim.reset_counts()
+    third = run_capture(tap_config(sim), state=second.last_state)  # no time has passed
+    assert history_requests(sim) == connections
+    assert third.records(STATUS) == []
+    assert bookmarks(third.last_state) == bookmarks(second.last_state)
+
+
+def test_a_running_sync_is_updated_when_it_finishes(sim: Simulator, clock: Clock) -> None:
+    first = run_capture(tap_config(sim))
+    running = {row_key(r) for r in first.records("sync_history") if r["ended_at"] is None}
+    assert running  # the 'syncing' and 'historical_sync' scenarios
+    advance(sim, clock, 24 * 60)
+    second = run_capture(tap_config(sim), state=first.last_state)
+    seen_again = {row_key(r): r for r in second.records("sync_history")}
+    assert running <= set(seen_again)
+
+
+def test_filtered_out_connections_cost_no_request(sim: Simulator, clock: Clock) -> None:
+    chosen = sorted(sim.dataset.connections)[:5]
+    run = run_capture(
+        tap_config(
+            sim, connection_ids=chosen, start_date=format_timestamp(SIM_NOW - timedelta(days=3))
+        )
+    )
+    assert history_requests(sim) == len(chosen)
+    assert {r["connection_id"] for r in run.records("sync_history")} <= set(chosen)
+    assert set(partitions(run.last_state, STATUS)) == set(chosen)
+
+
+def test_an_absent_endpoint_warns_once_and_the_run_goes_on(
+    sim: Simulator, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.add_fault(FaultRule(path=r"/sync-history$", kind="absent"))
+    run = run_capture(tap_config(sim))
+    assert run.error is None
+    assert history_requests(sim) == 1
+    assert run.records("sync_history") == []
+    assert len(run.records(STATUS)) == len(sim.dataset.connections)
+    assert len([r for r in caplog.records if "disabled for this run" in r.getMessage()]) == 1
+
+
+# --- interruption and resume ---------------------------------------------------------------
+
+
+def kill_after_records(
+    monkeypatch: pytest.MonkeyPatch, stream: str, count: int, *, graceful: bool
+) -> None:
+    """Make the tap die right after writing its ``count``-th record of ``stream``.
+
+    ``graceful`` first writes the current state, as the SDK's SIGTERM/SIGINT handler
+    does: whatever the streams hold in memory at that instant becomes durable.
+    """
+    written = {"n": 0}
+    original = TapFivetranMeta.write_message
+
+    def write_then_maybe_die(self: TapFivetranMeta, message: Any) -> None:
+        original(self, message)
+        if getattr(message, "type", None) == "RECORD" and message.stream == stream:
+            written["n"] += 1
+            if written["n"] == count:
+                if graceful:
+                    self.state_writer.write_state(self.state)
+                raise Killed
+
+    monkeypatch.setattr(TapFivetranMeta, "write_message", write_then_maybe_die)
+
+
+@pytest.mark.parametrize("graceful", [False, True], ids=["killed", "terminated"])
+@pytest.mark.parametrize(
+    ("incremental", "kill_at"),
+    [(False, 1), (False, 37), (False, 250), (True, 1), (True, 20)],
+)
+def test_an_interrupted_run_resumes_without_loss_or_extra_duplicates(
+    sim: Simulator,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    incremental: bool,
+    kill_at: int,
+    graceful: bool,
+) -> None:
+    baseline = run_capture(tap_config(sim)) if incremental else Capture([], None)
+    advance(sim, clock, 360)
+
+    with monkeypatch.context() as patch:
+        kill_after_records(patch, "sync_history", kill_at, graceful=graceful)
+        interrupted = _capture_killed(tap_config(sim), baseline.last_state)
+    committed = delivered(interrupted)
+    assert len(interrupted.records("sync_history")) == kill_at
+
+    advance(sim, clock, 10)
+    # Meltano merges the partial state of a failed run onto the last complete one.
+    resumed = run_capture(tap_config(sim), state=merge(committed.last_state, baseline.last_state))
+    assert resumed.error is None
+    assert_resume_is_exact(sim, merged(baseline, committed), resumed, sim.now)
+    fingerprints = status_fingerprints(baseline, committed, resumed)
+    assert len(fingerprints) == len(set(fingerprints)), "an unchanged status was written twice"
+    assert {cid for cid, _ in fingerprints} == set(sim.dataset.connections)
+
+
+def _capture_killed(config: dict[str, Any], state: dict[str, Any]) -> Capture:
+    """Run until Killed; return what reached stdout before that."""
+    tap = TapFivetranMeta(
+        config=config,
+        state=copy.deepcopy(state),
+        catalog=catalog_for({"connections", "sync_history", STATUS}),
+        parse_env_config=False,
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(Killed):
+        tap.sync_all()
+        pytest.fail("the run was not interrupted")
+    messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    return Capture(messages, Killed())
+
+
+def merge(partial: dict[str, Any], complete: dict[str, Any]) -> dict[str, Any]:
+    """Meltano's state merge (``meltano.core.utils.merge``): dicts deep, lists replaced."""
+    result = json.loads(json.dumps(complete))
+    _merge_into(partial, result)
+    return result
+
+
+def _merge_into(src: dict[str, Any], dest: dict[str, Any]) -> None:
+    for key, value in src.items():
+        if isinstance(value, dict):
+            _merge_into(value, dest.setdefault(key, {}))
+        else:
+            dest[key] = value
+
+
+def merged(complete: Capture, partial: Capture) -> Capture:
+    """Messages of a complete run followed by a delivered partial one, as one history."""
+    state = merge(partial.last_state, complete.last_state)
+    return Capture([*complete.messages, *partial.messages, {"type": "STATE", "value": state}], None)
+
+
+def test_meltano_merge_matches_meltano() -> None:
+    meltano_utils = pytest.importorskip("meltano.core.utils")
+    partial = {"bookmarks": {"a": {"partitions": [{"x": 1}]}, "b": {"v": 2}}}
+    complete = {"bookmarks": {"a": {"partitions": [{"x": 0}, {"y": 0}]}, "c": {"v": 3}}}
+    expected = meltano_utils.merge(
+        json.loads(json.dumps(partial)), json.loads(json.dumps(complete))
+    )
+    assert merge(partial, complete) == expected
+
+
+# --- SIGKILL / SIGTERM to a subprocess -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_tap_process_resumes_without_loss(
+    sim: Simulator, clock: Clock, tmp_path: Path, signum: signal.Signals
+) -> None:
+    sim.add_fault(FaultRule(path=r"/sync-history$", kind="latency", delay_s=0.02))
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(tap_config(sim)))
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog_for({"connections", "sync_history", STATUS})))
+    env = {**os.environ, "FROZEN_NOW": sim.now.isoformat(), "PYTHONUNBUFFERED": "1"}
+    env = {k: v for k, v in env.items() if not k.startswith("TAP_FIVETRAN_META_")}
+    command = [
+        sys.executable,
+        str(TAP_WITH_CLOCK),
+        "--config",
+        str(config_path),
+        "--catalog",
+        str(catalog_path),
+    ]
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as process:
+        assert process.stdout is not None
+        history_states = 0
+        for line in process.stdout:
+            lines.append(line)
+            message = json.loads(line)
+            if message["type"] == "STATE" and bookmarks(message["value"]):
+                history_states += 1
+                if history_states == 12:
+                    process.send_signal(signum)
+                    if signum == signal.SIGKILL:
+                        break
+        process.wait(timeout=30)
+    # The SDK's SIGTERM handler writes the state it holds, then exits 0.
+    assert process.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
+    killed = Capture([json.loads(line) for line in lines if line.endswith("\n")], Killed())
+    committed = delivered(killed)
+    assert 0 < len(bookmarks(committed.last_state)) < len(sim.dataset.connections)
+
+    resumed = run_capture(tap_config(sim), state=committed.last_state)
+    assert resumed.error is None
+    assert_resume_is_exact(sim, committed, resumed, sim.now)
+    fingerprints = status_fingerprints(committed, resumed)
+    assert len(fingerprints) == len(set(fingerprints))
+    assert {cid for cid, _ in fingerprints} == set(sim.dataset.connections)

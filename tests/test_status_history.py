@@ -1,0 +1,257 @@
+"""connection_status_history: fingerprints, change detection and its state."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import requests_mock
+from history_helpers import NOW, Clock, FakeHistory, freeze_tap_clock, partitions, run_capture
+
+from tap_fivetran_meta.partition_state import clear_transient, commit
+from tap_fivetran_meta.status_history import (
+    FINGERPRINT_FIELDS,
+    fingerprint,
+    issue_codes,
+    status_row,
+    status_snapshot,
+)
+
+import api_fixtures
+
+C1, C2, C3 = (c["id"] for c in api_fixtures.CONNECTIONS)
+CONFIG = dict(api_fixtures.CONFIG)
+STREAM = "connection_status_history"
+
+PROCESSED = {
+    "id": C1,
+    "group_id": "projected_sickle",
+    "service": "postgres",
+    "paused": False,
+    "status": {
+        "schema_status": "ready",
+        "tasks": [{"code": "reconnect"}, {"code": "a_task"}],
+        "warnings": [{"code": "resync_table_warning", "details": {}}],
+    },
+    "setup_state": "connected",
+    "sync_state": "scheduled",
+    "update_state": "on_schedule",
+    "is_historical_sync": False,
+    "rescheduled_for": None,
+    "succeeded_at": "2026-11-26T23:31:40.870000Z",
+    "failed_at": None,
+    "last_sync_completed_at": "2026-11-26T23:31:40.870000Z",
+    "last_sync_succeeded": True,
+    "health": "healthy",
+    "sync_frequency": 360,
+    "schedule_type": "auto",
+    "daily_sync_time": None,
+    "schedule": {"schedule_type": "INTERVAL", "interval": 360},
+    "minutes_since_last_success": 12,
+    "is_fresh": True,
+    "observed_at": "2026-11-27T12:00:00.000000Z",
+}
+
+
+# --- pure logic ------------------------------------------------------------------------
+
+
+def test_issue_codes_are_sorted_and_distinct() -> None:
+    tasks = [{"code": "b"}, {"code": "a"}, {"code": "b"}, {"message": "no code"}, "junk"]
+    assert issue_codes(tasks) == ["a", "b"]
+    assert issue_codes(None) == []
+
+
+def test_the_snapshot_reads_the_processed_connection() -> None:
+    snapshot = status_snapshot(PROCESSED)
+    assert snapshot["task_codes"] == ["a_task", "reconnect"]
+    assert snapshot["warning_codes"] == ["resync_table_warning"]
+    assert snapshot["schema_status"] == "ready"
+    assert set(FINGERPRINT_FIELDS) <= set(snapshot)
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        {"observed_at": "2026-11-28T00:00:00.000000Z"},
+        {"minutes_since_last_success": 999},
+        {"is_fresh": False},
+        {"schema": "renamed_schema"},
+        {"status": {**PROCESSED["status"], "tasks": [{"code": "a_task"}, {"code": "reconnect"}]}},
+        {"status": {**PROCESSED["status"], "warnings": [{"code": "resync_table_warning"}]}},
+        {"schedule": {"interval": 360, "schedule_type": "INTERVAL"}},
+    ],
+)
+def test_the_fingerprint_ignores_time_and_presentation(noise: dict[str, Any]) -> None:
+    assert fingerprint(status_snapshot({**PROCESSED, **noise})) == fingerprint(
+        status_snapshot(PROCESSED)
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"paused": True},
+        {"setup_state": "broken"},
+        {"sync_state": "syncing"},
+        {"update_state": "delayed"},
+        {"is_historical_sync": True},
+        {"rescheduled_for": "2026-11-27T13:00:00.000000Z"},
+        {"succeeded_at": "2026-11-27T05:31:40.870000Z"},
+        {"failed_at": "2026-11-27T05:31:40.870000Z"},
+        {"health": "stale"},
+        {"status": {**PROCESSED["status"], "tasks": []}},
+        {"status": {**PROCESSED["status"], "warnings": [{"code": "other"}]}},
+        {"status": {**PROCESSED["status"], "schema_status": "blocked_on_capture"}},
+        {"sync_frequency": 60},
+        {"schedule_type": "manual"},
+        {"daily_sync_time": "03:00"},
+        {"schedule": {"schedule_type": "CRON", "cron": ["0 * * * *"]}},
+    ],
+)
+def test_the_fingerprint_changes_with_every_status_field(change: dict[str, Any]) -> None:
+    assert fingerprint(status_snapshot({**PROCESSED, **change})) != fingerprint(
+        status_snapshot(PROCESSED)
+    )
+
+
+def test_the_row_links_to_the_previous_fingerprint() -> None:
+    row = status_row(PROCESSED, observed_at="2026-11-27T12:00:00.000000Z", previous_fingerprint="x")
+    assert row["connection_id"] == C1
+    assert row["previous_fingerprint"] == "x"
+    assert len(row["fingerprint"]) == 16
+    assert "minutes_since_last_success" not in row
+
+
+def test_commit_replaces_run_time_markers_with_a_final_bookmark() -> None:
+    partition: dict[str, Any] = {
+        "context": {"connection_id": C1},
+        "progress_markers": {"replication_key_value": "x"},
+        "replication_key_signpost": "y",
+        "starting_replication_value": "z",
+        "fingerprint": "old",
+    }
+    commit(partition, "observed_at", "2026-11-27T12:00:00.000000Z", fingerprint="new")
+    assert partition == {
+        "context": {"connection_id": C1},
+        "replication_key": "observed_at",
+        "replication_key_value": "2026-11-27T12:00:00.000000Z",
+        "fingerprint": "new",
+    }
+    clear_transient(partition)
+    assert "fingerprint" in partition
+
+
+# --- the stream ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return freeze_tap_clock(monkeypatch)
+
+
+@pytest.fixture
+def account(api: requests_mock.Mocker, clock: Clock) -> requests_mock.Mocker:
+    FakeHistory().register(api)
+    return api
+
+
+def serve_connections(api: requests_mock.Mocker, connections: list[dict[str, Any]]) -> None:
+    api.get(f"{api_fixtures.API}/connections", json=api_fixtures.page(connections))
+
+
+def test_the_first_run_writes_every_connection(account: requests_mock.Mocker) -> None:
+    run = run_capture(CONFIG, streams={"connections", STREAM})
+    rows = run.records(STREAM)
+    assert [r["connection_id"] for r in rows] == [C1, C2, C3]
+    assert {r["observed_at"] for r in rows} == {"2026-11-27T12:00:00.000000Z"}
+    assert [r["health"] for r in rows] == ["stale", "paused", "broken"]
+    assert rows[2]["task_codes"] == ["reconnect"]
+    assert all(r["previous_fingerprint"] is None for r in rows)
+    observed = {r["id"]: r["observed_at"] for r in run.records("connections")}
+    assert all(observed[r["connection_id"]] == r["observed_at"] for r in rows)
+    final = partitions(run.last_state, STREAM)
+    assert {cid: entry["fingerprint"] for cid, entry in final.items()} == {
+        r["connection_id"]: r["fingerprint"] for r in rows
+    }
+
+
+def test_a_run_without_changes_writes_nothing(account: requests_mock.Mocker, clock: Clock) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    clock.advance(minutes=30)
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    assert second.records(STREAM) == []
+    assert partitions(second.last_state, STREAM) == partitions(first.last_state, STREAM)
+
+
+def test_a_change_writes_one_row_linked_to_the_previous_one(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    before = {r["connection_id"]: r for r in first.records(STREAM)}
+    fixed = copy.deepcopy(api_fixtures.CONNECTIONS)
+    fixed[2]["status"] = {**fixed[2]["status"], "setup_state": "connected", "tasks": []}
+    fixed[2]["succeeded_at"] = "2026-11-27T12:10:00Z"
+    serve_connections(account, fixed)
+    clock.advance(hours=1)
+
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    rows = second.records(STREAM)
+    assert [r["connection_id"] for r in rows] == [C3]
+    assert rows[0]["previous_fingerprint"] == before[C3]["fingerprint"]
+    assert rows[0]["observed_at"] == "2026-11-27T13:00:00.000000Z"
+    assert rows[0]["health"] == "healthy"
+    assert partitions(second.last_state, STREAM)[C3]["fingerprint"] == rows[0]["fingerprint"]
+    assert (
+        partitions(second.last_state, STREAM)[C3]["replication_key_value"] == rows[0]["observed_at"]
+    )
+
+
+def test_state_learns_a_fingerprint_only_after_its_row(account: requests_mock.Mocker) -> None:
+    run = run_capture(CONFIG, streams={"connections", STREAM})
+    written: set[str] = set()
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] == STREAM:
+            written.add(message["record"]["fingerprint"])
+        elif message["type"] == "STATE":
+            for entry in partitions(message["value"], STREAM).values():
+                assert set(entry) <= {
+                    "context",
+                    "replication_key",
+                    "replication_key_value",
+                    "fingerprint",
+                }
+                if "fingerprint" in entry:
+                    assert entry["fingerprint"] in written
+
+
+def test_it_makes_no_request_of_its_own(account: requests_mock.Mocker) -> None:
+    account.reset_mock()
+    run_capture(CONFIG, streams={"connections", STREAM})
+    paths = {request.path for request in account.request_history}
+    assert paths == {"/v1/connections"}
+
+
+def test_filtered_out_connections_get_no_row(account: requests_mock.Mocker) -> None:
+    run = run_capture({**CONFIG, "services": ["salesforce"]}, streams={STREAM})
+    assert [r["connection_id"] for r in run.records(STREAM)] == [C3]
+    assert set(partitions(run.last_state, STREAM)) == {C3}
+
+
+def test_a_vanished_connection_keeps_its_fingerprint(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    serve_connections(account, api_fixtures.CONNECTIONS[:2])
+    clock.advance(hours=1)
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    assert second.records(STREAM) == []
+    assert partitions(second.last_state, STREAM)[C3] == partitions(first.last_state, STREAM)[C3]
+
+
+def test_observed_at_matches_the_run_start(account: requests_mock.Mocker) -> None:
+    run = run_capture(CONFIG, streams={STREAM})
+    assert {r["observed_at"] for r in run.records(STREAM)} == {
+        NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    }

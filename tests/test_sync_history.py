@@ -1,0 +1,368 @@
+"""sync_history against requests-mock: windows, overlap, de-duplication, state rules."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import requests_mock
+from history_helpers import (
+    NOW,
+    Clock,
+    FakeHistory,
+    bookmarks,
+    freeze_tap_clock,
+    partitions,
+    run_capture,
+    sync,
+    sync_history_state,
+)
+
+from tap_fivetran_meta.streams.syncs import SyncHistoryStream
+from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+
+import api_fixtures
+
+C1, C2, C3 = (c["id"] for c in api_fixtures.CONNECTIONS)
+ALL = (C1, C2, C3)
+CONFIG = dict(api_fixtures.CONFIG)  # start_date 2026-11-20T00:00:00Z
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def z(value: datetime) -> str:
+    return format_timestamp(value)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return freeze_tap_clock(monkeypatch)
+
+
+@pytest.fixture
+def history(api: requests_mock.Mocker, clock: Clock) -> FakeHistory:
+    fake = FakeHistory()
+    fake.register(api)
+    return fake
+
+
+def keys(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(row["connection_id"], row["sync_key"]) for row in rows]
+
+
+# --- windows and requests ------------------------------------------------------------
+
+
+def test_first_run_reads_from_start_date_in_windows_of_at_most_seven_days(
+    history: FakeHistory,
+) -> None:
+    run = run_capture(CONFIG)
+    assert run.error is None
+    for cid in ALL:
+        assert history.windows(cid) == [
+            ("2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z"),
+            ("2026-11-27T00:00:00Z", "2026-11-27T12:00:00Z"),
+        ]
+    assert {r.accept for r in history.requests} == {"application/json;version=2"}
+
+
+def test_without_start_date_the_first_run_reads_the_last_seven_days(
+    history: FakeHistory,
+) -> None:
+    config = {k: v for k, v in CONFIG.items() if k != "start_date"}
+    run_capture(config)
+    assert history.windows(C1) == [("2026-11-20T12:00:00Z", "2026-11-27T12:00:00Z")]
+    assert len(history.requests) == 3
+
+
+def test_an_incremental_run_makes_one_request_per_connection(history: FakeHistory) -> None:
+    state = sync_history_state(dict.fromkeys(ALL, NOW - DAY))
+    run_capture(CONFIG, state=state)
+    assert len(history.requests) == 3
+    for cid in ALL:
+        assert history.windows(cid) == [("2026-11-26T11:00:00Z", "2026-11-27T12:00:00Z")]
+
+
+def test_pagination_inside_a_window(history: FakeHistory) -> None:
+    history.syncs[C1] = [sync(f"s{i}", NOW - DAY + i * HOUR) for i in range(5)]
+    state = sync_history_state(dict.fromkeys(ALL, NOW - 2 * DAY))
+    run = run_capture({**CONFIG, "page_size": 2}, state=state)
+    c1_requests = [r for r in history.requests if r.connection_id == C1]
+    assert [r.cursor for r in c1_requests] == [None, "2", "4"]
+    assert {(r.start_time, r.end_time) for r in c1_requests} == {
+        ("2026-11-25T11:00:00Z", "2026-11-27T12:00:00Z")
+    }
+    assert [row["sync_key"] for row in run.records("sync_history")] == [f"s{i}" for i in range(5)]
+
+
+def test_filtered_out_connections_cost_no_request(history: FakeHistory) -> None:
+    run = run_capture({**CONFIG, "connection_ids": [C3]})
+    assert {r.connection_id for r in history.requests} == {C3}
+    assert set(bookmarks(run.last_state)) == {C3}
+
+
+def test_overlap_setting_moves_the_read_start(history: FakeHistory) -> None:
+    state = sync_history_state({C1: NOW - DAY})
+    run_capture({**CONFIG, "connection_ids": [C1], "sync_history_overlap_minutes": 0}, state=state)
+    assert history.windows(C1) == [("2026-11-26T12:00:00Z", "2026-11-27T12:00:00Z")]
+
+
+# --- rows ----------------------------------------------------------------------------
+
+
+def test_rows_carry_the_connection_and_derived_columns(history: FakeHistory) -> None:
+    history.syncs[C1] = [
+        sync("a", NOW - 2 * DAY, 15, extract_records=10, trigger="schedule"),
+        sync(
+            "b",
+            NOW - DAY,
+            2,
+            status="FAILURE_WITH_TASK",
+            reason="Token expired",
+        ),
+    ]
+    run = run_capture(CONFIG)
+    rows = run.records("sync_history")
+    assert [(r["sync_key"], r["outcome"], r["duration_seconds"]) for r in rows] == [
+        ("a", "succeeded", 900.0),
+        ("b", "failed", 120.0),
+    ]
+    assert rows[0]["group_id"] == "projected_sickle"
+    assert rows[0]["service"] == "postgres"
+    assert rows[0]["extract_records"] == 10
+    assert rows[0]["extra_fields"] == {"trigger": "schedule"}
+    assert rows[1]["reason"] == "Token expired"
+
+
+def test_a_sync_on_a_window_boundary_is_emitted_once(history: FakeHistory) -> None:
+    boundary = parse_timestamp("2026-11-27T00:00:00Z")
+    assert boundary is not None
+    history.syncs[C1] = [sync("edge", boundary), sync(None, boundary - HOUR)]
+    run = run_capture({**CONFIG, "connection_ids": [C1]})
+    assert len(history.windows(C1)) == 2
+    assert keys(run.records("sync_history")) == [
+        (C1, "start:2026-11-26T23:00:00.000000Z"),
+        (C1, "edge"),
+    ]
+
+
+def test_rows_older_than_bookmark_minus_overlap_are_dropped(history: FakeHistory) -> None:
+    bookmark = NOW - DAY
+    history.ignore_window = True  # an API that answers more than asked
+    history.syncs[C1] = [
+        sync("too_old", bookmark - 2 * HOUR),
+        sync("overlap", bookmark - HOUR / 2),
+        sync("at_bookmark", bookmark),
+        sync("new", bookmark + HOUR),
+    ]
+    run = run_capture({**CONFIG, "connection_ids": [C1]}, state=sync_history_state({C1: bookmark}))
+    assert [r["sync_key"] for r in run.records("sync_history")] == ["overlap", "at_bookmark", "new"]
+    assert bookmarks(run.last_state)[C1] == z(NOW - HOUR)  # run end - overlap
+
+
+# --- bookmarks -------------------------------------------------------------------------
+
+
+def test_the_bookmark_is_the_latest_start_when_it_is_recent(history: FakeHistory) -> None:
+    latest = NOW - timedelta(minutes=20)
+    history.syncs[C1] = [sync("a", NOW - 5 * HOUR), sync("b", latest, 5)]
+    run = run_capture({**CONFIG, "connection_ids": [C1]})
+    assert bookmarks(run.last_state) == {C1: z(latest)}
+
+
+def test_quiet_connections_move_to_run_end_minus_overlap(history: FakeHistory) -> None:
+    run = run_capture(CONFIG)
+    assert bookmarks(run.last_state) == dict.fromkeys(ALL, z(NOW - HOUR))
+
+
+def test_a_run_that_sees_only_old_rows_keeps_the_bookmark(history: FakeHistory) -> None:
+    ahead = NOW - timedelta(minutes=5)  # e.g. written by a run with a later clock
+    history.syncs[C1] = [sync("old", ahead - timedelta(minutes=30))]
+    run = run_capture({**CONFIG, "connection_ids": [C1]}, state=sync_history_state({C1: ahead}))
+    assert [r["sync_key"] for r in run.records("sync_history")] == ["old"]
+    assert bookmarks(run.last_state) == {C1: z(ahead)}
+
+
+def test_a_running_sync_holds_the_bookmark_and_is_updated_when_it_ends(
+    history: FakeHistory, clock: Clock
+) -> None:
+    running_start = NOW - 3 * HOUR
+    history.syncs[C1] = [
+        sync("done", NOW - 10 * HOUR),
+        sync("long", running_start, None),
+        sync("later", NOW - HOUR / 2),  # a newer sync already finished
+    ]
+    config = {**CONFIG, "connection_ids": [C1]}
+    first = run_capture(config)
+    assert [(r["sync_key"], r["ended_at"]) for r in first.records("sync_history")][1] == (
+        "long",
+        None,
+    )
+    assert bookmarks(first.last_state) == {C1: z(running_start)}
+
+    history.syncs[C1][1] = sync("long", running_start, 200)
+    clock.advance(hours=2)
+    second = run_capture(config, state=first.last_state)
+    assert history.windows(C1)[-1] == (
+        z(running_start - HOUR).replace(".000000", ""),
+        "2026-11-27T14:00:00Z",
+    )
+    rows = {r["sync_key"]: r for r in second.records("sync_history")}
+    assert rows["long"]["ended_at"] == z(running_start + timedelta(minutes=200))
+    assert rows["long"]["outcome"] == "succeeded"
+    assert bookmarks(second.last_state) == {C1: z(NOW + HOUR)}
+
+
+def test_a_new_connection_starts_at_start_date_and_a_vanished_one_keeps_its_bookmark(
+    history: FakeHistory,
+) -> None:
+    state = sync_history_state({C1: NOW - DAY, C2: NOW - DAY, "gone_connection": NOW - 3 * DAY})
+    run = run_capture(CONFIG, state=state)
+    assert history.windows(C3)[0][0] == "2026-11-20T00:00:00Z"
+    assert history.windows(C1) == [("2026-11-26T11:00:00Z", "2026-11-27T12:00:00Z")]
+    final = partitions(run.last_state, "sync_history")
+    assert final["gone_connection"] == {
+        "context": {"connection_id": "gone_connection"},
+        "replication_key": "started_at",
+        "replication_key_value": z(NOW - 3 * DAY),
+    }
+    assert "gone_connection" not in {r.connection_id for r in history.requests}
+
+
+# --- state messages --------------------------------------------------------------------
+
+
+def test_state_is_never_ahead_of_the_records(
+    history: FakeHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Also checkpoint in the middle of a connection, as the SDK does every N records.
+    monkeypatch.setattr(SyncHistoryStream, "STATE_MSG_FREQUENCY", 4)
+    for n, cid in enumerate(ALL):
+        history.syncs[cid] = [sync(f"{cid}-{i}", NOW - (i + n) * 7 * HOUR) for i in range(20)]
+    run = run_capture({**CONFIG, "page_size": 3})
+    emitted: set[tuple[str, str]] = set()
+    checked = 0
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] == "sync_history":
+            emitted.add((message["record"]["connection_id"], message["record"]["started_at"]))
+        if message["type"] != "STATE":
+            continue
+        for cid, value in bookmarks(message["value"]).items():
+            covered = {
+                (cid, z(parse_timestamp(item["start"])))  # type: ignore[arg-type]
+                for item in history.syncs[cid]
+                if item["start"] <= value and item["start"] >= "2026-11-20"
+            }
+            assert covered <= emitted, f"STATE claims {cid} up to {value} before its records"
+            checked += 1
+    assert checked >= 3
+
+
+def test_every_connection_is_checkpointed_right_after_its_records(history: FakeHistory) -> None:
+    for cid in ALL:
+        history.syncs[cid] = [sync(f"{cid}-x", NOW - 5 * HOUR)]
+    run = run_capture(CONFIG)
+    committed: list[set[str]] = [set(bookmarks(s)) for s in run.states]
+    assert {C1} in committed
+    assert {C1, C2} in committed  # a killed run would keep both bookmarks
+
+
+def test_state_holds_no_sdk_progress_markers(history: FakeHistory) -> None:
+    history.syncs[C1] = [sync("a", NOW - 5 * HOUR)]
+    run = run_capture(CONFIG)
+    for state in run.states:
+        for entry in partitions(state, "sync_history").values():
+            assert set(entry) <= {"context", "replication_key", "replication_key_value"}
+
+
+# --- unavailable endpoint and vanished connections -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, {"code": "NotFound", "message": "The requested resource was not found"}),
+        (400, {"code": "InvalidInput", "message": "Sync history is not available"}),
+        (403, {"code": "Forbidden", "message": "Not available on your plan"}),
+    ],
+)
+def test_an_absent_endpoint_disables_the_stream_and_keeps_bookmarks(
+    history: FakeHistory,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: dict[str, Any],
+) -> None:
+    history.fail_all = (status, body)
+    state = sync_history_state({C1: NOW - DAY, C3: NOW - 2 * DAY})
+    with caplog.at_level(logging.WARNING):
+        run = run_capture(CONFIG, state=state)
+    assert run.error is None
+    assert len(history.requests) == 1
+    assert run.records("sync_history") == []
+    assert len(run.records("connections")) == 3
+    assert len(run.records("connection_status_history")) == 3
+    assert bookmarks(run.last_state) == bookmarks(state)
+    warnings = [r for r in caplog.records if "disabled for this run" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_a_vanished_connection_is_skipped_and_keeps_its_bookmark(history: FakeHistory) -> None:
+    history.errors[C2] = (
+        404,
+        {"code": "NotFound_Connection", "message": f"Connection with id '{C2}' does not exist."},
+    )
+    history.syncs[C3] = [sync("c3", NOW - 2 * HOUR)]
+    state = sync_history_state(dict.fromkeys(ALL, NOW - DAY))
+    run = run_capture(CONFIG, state=state)
+    assert run.error is None
+    assert keys(run.records("sync_history")) == [(C3, "c3")]
+    assert bookmarks(run.last_state)[C2] == z(NOW - DAY)
+    assert bookmarks(run.last_state)[C3] == z(NOW - HOUR)
+
+
+def test_an_error_after_the_endpoint_answered_skips_only_that_connection(
+    history: FakeHistory,
+) -> None:
+    history.errors[C2] = (400, {"code": "InvalidInput", "message": "Not supported for sheets"})
+    history.syncs[C3] = [sync("c3", NOW - 2 * HOUR)]
+    run = run_capture(CONFIG, state=sync_history_state(dict.fromkeys(ALL, NOW - DAY)))
+    assert run.error is None
+    assert [r.connection_id for r in history.requests] == [C1, C2, C3]
+    assert keys(run.records("sync_history")) == [(C3, "c3")]
+    assert bookmarks(run.last_state)[C2] == z(NOW - DAY)
+
+
+def test_a_vanished_connection_mid_read_keeps_its_bookmark(
+    history: FakeHistory, api: requests_mock.Mocker
+) -> None:
+    history.syncs[C1] = [sync("w1", parse_timestamp("2026-11-21T00:00:00Z"))]  # type: ignore[arg-type]
+    gone = {"code": "NotFound_Connection", "message": "gone"}
+    calls = {"n": 0}
+
+    def second_window_fails(request: Any, context: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            context.status_code = 404
+            return gone
+        return history(request, context)
+
+    api.get(f"{api_fixtures.API}/connections/{C1}/sync-history", json=second_window_fails)
+    run = run_capture({**CONFIG, "connection_ids": [C1]}, state=sync_history_state({}))
+    assert [r["sync_key"] for r in run.records("sync_history")] == ["w1"]
+    assert bookmarks(run.last_state) == {}
+
+
+def test_a_server_error_fails_the_run_without_moving_bookmarks(
+    history: FakeHistory, sleeps: list[float]
+) -> None:
+    history.syncs[C1] = [sync("a", NOW - 5 * HOUR)]
+    history.errors[C2] = (500, {"code": "InternalError", "message": "boom"})
+    state = sync_history_state(dict.fromkeys(ALL, NOW - DAY))
+    run = run_capture({**CONFIG, "max_retries": 1}, state=state)
+    assert run.error is not None
+    committed = bookmarks(run.last_state)
+    assert committed[C1] == z(NOW - HOUR)  # finished before the failure
+    assert committed[C2] == z(NOW - DAY)
+    assert committed[C3] == z(NOW - DAY)

@@ -1,0 +1,169 @@
+"""The tap-fivetran-meta-webhooks command: argument checks, send-test, serve and signals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from webhook_helpers import SECRET, read_response, signed_payload
+
+from benchmarks.webhook_load import REPO, start_receiver
+from tap_fivetran_meta.webhooks.cli import main
+from tap_fivetran_meta.webhooks.events import event_id_for
+from tap_fivetran_meta.webhooks.signature import compute_signature
+from tap_fivetran_meta.webhooks.store import iter_events
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from webhook_helpers import RunningReceiver
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "serve" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["serve"],
+        ["serve", "--inbox", "x.sqlite", "--port", "70000"],
+        ["serve", "--inbox", "x.sqlite", "--path", "webhook"],
+        ["serve", "--inbox", "x.sqlite", "--max-body-bytes", "0"],
+        ["register"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err
+
+
+def test_explicit_secret_env_must_be_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MY_HOOK_SECRET", raising=False)
+    inbox = tmp_path / "inbox.sqlite"
+    argv = ["serve", "--inbox", str(inbox), "--port", "0", "--secret-env", "MY_HOOK_SECRET"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --secret-env names MY_HOOK_SECRET, which is not set or empty"
+    )
+
+
+def test_serve_reports_an_unusable_inbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    assert main(["serve", "--inbox", str(junk), "--port", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_serve_reports_a_busy_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["serve", "--inbox", str(tmp_path / "i.sqlite"), "--port", str(port)]
+        assert main(argv) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_send_test_signed_upper_case(
+    receiver: RunningReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FIVETRAN_WEBHOOK_SECRET", SECRET.decode())
+    assert main(["send-test", "--url", receiver.url, "--event", "sync_start"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("HTTP 200 ")
+    [row] = receiver.stored()
+    assert (row["event"], row["signature_verified"]) == ("sync_start", 1)
+    assert SECRET.decode() not in out
+
+
+def test_send_test_with_wrong_secret_fails(
+    receiver: RunningReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FIVETRAN_WEBHOOK_SECRET", "wrong")
+    assert main(["send-test", "--url", receiver.url]) == 1
+    assert capsys.readouterr().out.startswith("HTTP 401 ")
+    assert receiver.stored() == []
+
+
+def test_send_test_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FIVETRAN_WEBHOOK_SECRET", raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["send-test", "--url", f"http://127.0.0.1:{port}/webhook"]) == 1
+    err = capsys.readouterr().err
+    assert "sending unsigned" in err
+    assert "no answer from" in err
+
+
+def test_python_dash_m_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tap_fivetran_meta.webhooks", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "register" in result.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_finishes_in_flight_request_then_exits_0(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    inbox = tmp_path / "inbox.sqlite"
+    receiver = start_receiver(inbox, tmp_path / "receiver.log", secret=SECRET.decode())
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    body = signed_payload()
+    head = (
+        f"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        f"X-Fivetran-Signature-256: {compute_signature(SECRET, body)}\r\n\r\n"
+    ).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(head + body[:20])
+            time.sleep(0.3)
+            receiver.process.send_signal(signum)
+            _wait_refused(port)  # no longer accepting...
+            assert receiver.process.poll() is None  # ...but waiting for our request
+            sock.sendall(body[20:])
+            response = read_response(sock)
+        assert response.status == 200
+        assert receiver.process.wait(10) == 0
+    finally:
+        receiver.stop()
+    log = receiver.log_path.read_text()
+    assert "finishing requests in flight" in log
+    assert "stopped" in log
+    assert not (tmp_path / "inbox.sqlite-wal").exists()  # the inbox was closed cleanly
+    assert [row["event_id"] for row in iter_events(inbox)] == [event_id_for(body)]
+
+
+def _wait_refused(port: int) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        except ConnectionResetError:
+            pass  # queued in the backlog as the listener closed; try again
+        time.sleep(0.05)
+    pytest.fail("the receiver still accepts connections after the signal")
