@@ -135,6 +135,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Minutes past sync_frequency before a connection counts as stale.",
     ),
     th.Property(
+        "webhook_inbox_path",
+        th.StringType,
+        title="Webhook inbox path",
+        description="Path to the SQLite inbox written by `tap-fivetran-meta-webhooks serve`. "
+        "If unset, the `webhook_events` stream emits nothing.",
+    ),
+    th.Property(
         "emit_activate_version_messages",
         th.BooleanType,
         default=False,

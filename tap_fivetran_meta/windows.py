@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: The longest window the sync-history endpoint accepts.
 MAX_WINDOW = timedelta(days=7)
+#: How far back from the run's end a connection without recent syncs is read again.
+QUIET_LOOKBACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,19 @@ def next_bookmark(
     run_end: datetime,
     overlap: timedelta,
     running_hold: timedelta,
-) -> datetime:
-    """The bookmark after a *complete* read of ``[read_from, run_end]``.
+    complete: bool = True,
+    quiet_lookback: timedelta = QUIET_LOOKBACK,
+) -> datetime | None:
+    """The bookmark after reading ``[read_from, run_end]``, completely or up to a row.
 
-    1. Progress is the later of the latest start seen and ``run_end - overlap``:
-       a connection without new syncs (paused, broken) still moves on, so later
-       runs need one window, not an ever longer range. A sync that becomes
-       visible within ``overlap`` of its start is still read by the next run.
+    1. Progress is the latest start emitted: rows are emitted in start order, so
+       every sync that started before it has been emitted; a sync that is listed
+       late, within ``overlap`` of that start, is still read by the next run.
+       After a *complete* read it is at least ``run_end - quiet_lookback`` (or
+       ``- overlap`` if longer): a connection without new syncs (paused, broken)
+       still moves on, so later runs need one window, not an ever longer range,
+       while a sync listed only once it ends is still found if it ran for less
+       than that lookback.
     2. A sync still running holds the bookmark at its start, so the next run reads
        it again and emits its final state, unless it started more than
        ``running_hold`` before ``run_end`` (a sync that never ends must not pin
@@ -118,17 +126,23 @@ def next_bookmark(
 
     Args:
         previous: The bookmark before this run, None for a new connection.
-        progress: What the read saw.
+        progress: What the read emitted so far.
         run_end: End of the last window (the run's start).
         overlap: The re-read overlap.
         running_hold: How long a running sync may hold the bookmark.
+        complete: Whether every window has been read (False: in the middle).
+        quiet_lookback: How far behind ``run_end`` a complete read may leave the
+            bookmark of a connection without recent syncs.
 
     Returns:
-        The new bookmark.
+        The new bookmark (None only for a new connection with nothing emitted yet).
     """
-    candidate = run_end - overlap
-    if progress.latest_start is not None:
-        candidate = max(candidate, progress.latest_start)
+    candidates = [progress.latest_start] if progress.latest_start is not None else []
+    if complete:
+        candidates.append(run_end - max(overlap, quiet_lookback))
+    if not candidates:
+        return previous
+    candidate = max(candidates)
     held = [start for start in progress.running_starts if start >= run_end - running_hold]
     if held:
         candidate = min(candidate, *held)

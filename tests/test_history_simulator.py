@@ -120,6 +120,37 @@ def assert_resume_is_exact(
         assert cid in committed, "rows were delivered without their bookmark"
 
 
+def assert_never_ahead(messages: list[dict[str, Any]], visible: set[tuple[str, str]]) -> None:
+    """Every STATE covers only rows already written.
+
+    Each sync the API listed that started at or before a connection's bookmark
+    must have been written before the STATE naming that bookmark.
+
+    Args:
+        messages: Everything written, in order (earlier runs first).
+        visible: ``(connection_id, started_at, sync_key)`` of every sync the API
+            listed when the last run read it.
+    """
+    written: set[tuple[str, str]] = set()
+    for message in messages:
+        if message["type"] == "RECORD" and message["stream"] == "sync_history":
+            written.add(row_key(message["record"]))
+        elif message["type"] == "STATE":
+            for cid, value in bookmarks(message["value"]).items():
+                due = {(c, k) for c, started, k in visible if c == cid and started <= value}
+                assert due <= written, f"STATE put {cid} at {value} before writing {due - written}"
+
+
+def visible_now(sim: Simulator) -> set[tuple[str, str, str]]:
+    """``(connection_id, started_at, sync_id)`` of every sync the API lists right now."""
+    found = set()
+    for (cid, sync_id), item in truth(sim, sim.now).items():
+        started = parse_timestamp(item["start"])
+        assert started is not None
+        found.add((cid, format_timestamp(started), sync_id))
+    return found
+
+
 def status_fingerprints(*runs: Capture) -> list[tuple[str, str]]:
     return [(r["connection_id"], r["fingerprint"]) for run in runs for r in run.records(STATUS)]
 
@@ -137,10 +168,13 @@ def test_first_and_incremental_runs_request_only_the_windows_needed(
     assert {row_key(r) for r in first.records("sync_history")} == set(truth(sim, SIM_NOW))
     assert len(first.records(STATUS)) == connections
 
+    assert_never_ahead(first.messages, visible_now(sim))
+
     sim.reset_counts()
     advance(sim, clock, 360)
     second = run_capture(tap_config(sim), state=first.last_state)  # what Meltano stored
     assert second.error is None
+    assert_never_ahead([*first.messages, *second.messages], visible_now(sim))
     assert history_requests(sim) == connections  # bookmarks < 7 days old: one window each
     assert_resume_is_exact(sim, first, second, sim.now)
     new = {row_key(r) for r in second.records("sync_history")} - {
@@ -196,27 +230,29 @@ def test_an_absent_endpoint_warns_once_and_the_run_goes_on(
 # --- interruption and resume ---------------------------------------------------------------
 
 
-def kill_after_records(
+def kill_at_record(
     monkeypatch: pytest.MonkeyPatch, stream: str, count: int, *, graceful: bool
 ) -> None:
-    """Make the tap die right after writing its ``count``-th record of ``stream``.
+    """Make the tap die at its ``count``-th record of ``stream``.
 
-    ``graceful`` first writes the current state, as the SDK's SIGTERM/SIGINT handler
-    does: whatever the streams hold in memory at that instant becomes durable.
+    Killed (SIGKILL): right after writing that record. Terminated (SIGTERM/SIGINT
+    while the tap is about to write it): the SDK's signal handler writes the state
+    the tap holds at that instant, and the record is never written.
     """
-    written = {"n": 0}
+    seen = {"n": 0}
     original = TapFivetranMeta.write_message
 
-    def write_then_maybe_die(self: TapFivetranMeta, message: Any) -> None:
+    def write_or_die(self: TapFivetranMeta, message: Any) -> None:
+        is_target = getattr(message, "type", None) == "RECORD" and message.stream == stream
+        seen["n"] += is_target
+        if is_target and seen["n"] == count and graceful:
+            self.state_writer.write_state(self.state)
+            raise Killed
         original(self, message)
-        if getattr(message, "type", None) == "RECORD" and message.stream == stream:
-            written["n"] += 1
-            if written["n"] == count:
-                if graceful:
-                    self.state_writer.write_state(self.state)
-                raise Killed
+        if is_target and seen["n"] == count:
+            raise Killed
 
-    monkeypatch.setattr(TapFivetranMeta, "write_message", write_then_maybe_die)
+    monkeypatch.setattr(TapFivetranMeta, "write_message", write_or_die)
 
 
 @pytest.mark.parametrize("graceful", [False, True], ids=["killed", "terminated"])
@@ -225,6 +261,7 @@ def kill_after_records(
     [(False, 1), (False, 37), (False, 250), (True, 1), (True, 20)],
 )
 def test_an_interrupted_run_resumes_without_loss_or_extra_duplicates(
+    *,
     sim: Simulator,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
@@ -236,10 +273,11 @@ def test_an_interrupted_run_resumes_without_loss_or_extra_duplicates(
     advance(sim, clock, 360)
 
     with monkeypatch.context() as patch:
-        kill_after_records(patch, "sync_history", kill_at, graceful=graceful)
+        kill_at_record(patch, "sync_history", kill_at, graceful=graceful)
         interrupted = _capture_killed(tap_config(sim), baseline.last_state)
     committed = delivered(interrupted)
-    assert len(interrupted.records("sync_history")) == kill_at
+    assert len(interrupted.records("sync_history")) == kill_at - graceful
+    assert_never_ahead([*baseline.messages, *interrupted.messages], visible_now(sim))
 
     advance(sim, clock, 10)
     # Meltano merges the partial state of a failed run onto the last complete one.
@@ -249,6 +287,24 @@ def test_an_interrupted_run_resumes_without_loss_or_extra_duplicates(
     fingerprints = status_fingerprints(baseline, committed, resumed)
     assert len(fingerprints) == len(set(fingerprints)), "an unchanged status was written twice"
     assert {cid for cid, _ in fingerprints} == set(sim.dataset.connections)
+
+
+@pytest.mark.parametrize("graceful", [False, True], ids=["killed", "terminated"])
+def test_an_interrupted_status_history_loses_and_repeats_nothing(
+    sim: Simulator, clock: Clock, monkeypatch: pytest.MonkeyPatch, graceful: bool
+) -> None:
+    with monkeypatch.context() as patch:
+        kill_at_record(patch, STATUS, 7, graceful=graceful)
+        interrupted = _capture_killed(tap_config(sim), {})
+    committed = delivered(interrupted)
+    advance(sim, clock, 1)
+    resumed = run_capture(tap_config(sim), state=committed.last_state)
+    fingerprints = status_fingerprints(committed, resumed)
+    assert len(fingerprints) == len(set(fingerprints)), "an unchanged status was written twice"
+    assert {cid for cid, _ in fingerprints} == set(sim.dataset.connections), "a status was lost"
+    for row in resumed.records(STATUS):
+        previous = partitions(committed.last_state, STATUS).get(row["connection_id"], {})
+        assert row["previous_fingerprint"] == previous.get("fingerprint")
 
 
 def _capture_killed(config: dict[str, Any], state: dict[str, Any]) -> Capture:
@@ -340,6 +396,7 @@ def test_a_killed_tap_process_resumes_without_loss(
     # The SDK's SIGTERM handler writes the state it holds, then exits 0.
     assert process.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
     killed = Capture([json.loads(line) for line in lines if line.endswith("\n")], Killed())
+    assert_never_ahead(killed.messages, visible_now(sim))
     committed = delivered(killed)
     assert 0 < len(bookmarks(committed.last_state)) < len(sim.dataset.connections)
 

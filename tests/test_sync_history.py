@@ -159,7 +159,7 @@ def test_rows_older_than_bookmark_minus_overlap_are_dropped(history: FakeHistory
     ]
     run = run_capture({**CONFIG, "connection_ids": [C1]}, state=sync_history_state({C1: bookmark}))
     assert [r["sync_key"] for r in run.records("sync_history")] == ["overlap", "at_bookmark", "new"]
-    assert bookmarks(run.last_state)[C1] == z(NOW - HOUR)  # run end - overlap
+    assert bookmarks(run.last_state)[C1] == z(bookmark + HOUR)  # the latest start
 
 
 # --- bookmarks -------------------------------------------------------------------------
@@ -172,9 +172,9 @@ def test_the_bookmark_is_the_latest_start_when_it_is_recent(history: FakeHistory
     assert bookmarks(run.last_state) == {C1: z(latest)}
 
 
-def test_quiet_connections_move_to_run_end_minus_overlap(history: FakeHistory) -> None:
+def test_quiet_connections_move_to_one_day_before_run_end(history: FakeHistory) -> None:
     run = run_capture(CONFIG)
-    assert bookmarks(run.last_state) == dict.fromkeys(ALL, z(NOW - HOUR))
+    assert bookmarks(run.last_state) == dict.fromkeys(ALL, z(NOW - DAY))
 
 
 def test_a_run_that_sees_only_old_rows_keeps_the_bookmark(history: FakeHistory) -> None:
@@ -212,7 +212,7 @@ def test_a_running_sync_holds_the_bookmark_and_is_updated_when_it_ends(
     rows = {r["sync_key"]: r for r in second.records("sync_history")}
     assert rows["long"]["ended_at"] == z(running_start + timedelta(minutes=200))
     assert rows["long"]["outcome"] == "succeeded"
-    assert bookmarks(second.last_state) == {C1: z(NOW + HOUR)}
+    assert bookmarks(second.last_state) == {C1: z(NOW - HOUR / 2)}
 
 
 def test_a_new_connection_starts_at_start_date_and_a_vanished_one_keeps_its_bookmark(
@@ -319,7 +319,7 @@ def test_a_vanished_connection_is_skipped_and_keeps_its_bookmark(history: FakeHi
     assert run.error is None
     assert keys(run.records("sync_history")) == [(C3, "c3")]
     assert bookmarks(run.last_state)[C2] == z(NOW - DAY)
-    assert bookmarks(run.last_state)[C3] == z(NOW - HOUR)
+    assert bookmarks(run.last_state)[C3] == z(NOW - 2 * HOUR)
 
 
 def test_an_error_after_the_endpoint_answered_skips_only_that_connection(
@@ -334,7 +334,7 @@ def test_an_error_after_the_endpoint_answered_skips_only_that_connection(
     assert bookmarks(run.last_state)[C2] == z(NOW - DAY)
 
 
-def test_a_vanished_connection_mid_read_keeps_its_bookmark(
+def test_a_connection_vanishing_mid_read_keeps_only_what_was_emitted(
     history: FakeHistory, api: requests_mock.Mocker
 ) -> None:
     history.syncs[C1] = [sync("w1", parse_timestamp("2026-11-21T00:00:00Z"))]  # type: ignore[arg-type]
@@ -351,7 +351,7 @@ def test_a_vanished_connection_mid_read_keeps_its_bookmark(
     api.get(f"{api_fixtures.API}/connections/{C1}/sync-history", json=second_window_fails)
     run = run_capture({**CONFIG, "connection_ids": [C1]}, state=sync_history_state({}))
     assert [r["sync_key"] for r in run.records("sync_history")] == ["w1"]
-    assert bookmarks(run.last_state) == {}
+    assert bookmarks(run.last_state) == {C1: "2026-11-21T00:00:00.000000Z"}
 
 
 def test_a_server_error_fails_the_run_without_moving_bookmarks(
@@ -363,6 +363,6 @@ def test_a_server_error_fails_the_run_without_moving_bookmarks(
     run = run_capture({**CONFIG, "max_retries": 1}, state=state)
     assert run.error is not None
     committed = bookmarks(run.last_state)
-    assert committed[C1] == z(NOW - HOUR)  # finished before the failure
+    assert committed[C1] == z(NOW - 5 * HOUR)  # finished before the failure
     assert committed[C2] == z(NOW - DAY)
     assert committed[C3] == z(NOW - DAY)

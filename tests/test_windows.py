@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tap_fivetran_meta.windows import (
     MAX_WINDOW,
+    QUIET_LOOKBACK,
     ReadProgress,
     Window,
     next_bookmark,
@@ -100,13 +101,23 @@ def progress(*items: tuple[datetime, bool]) -> ReadProgress:
     return read
 
 
-def bookmark(previous: datetime | None, read: ReadProgress) -> datetime:
+def bookmark(previous: datetime | None, read: ReadProgress) -> datetime | None:
     return next_bookmark(previous, read, run_end=T0, overlap=OVERLAP, running_hold=HOLD)
 
 
-def test_a_quiet_connection_moves_to_run_end_minus_overlap() -> None:
-    assert bookmark(None, progress()) == T0 - OVERLAP
-    assert bookmark(T0 - 20 * DAY, progress()) == T0 - OVERLAP
+def test_a_quiet_connection_moves_to_run_end_minus_the_quiet_lookback() -> None:
+    assert bookmark(None, progress()) == T0 - QUIET_LOOKBACK
+    assert bookmark(T0 - 20 * DAY, progress()) == T0 - QUIET_LOOKBACK
+    assert bookmark(None, progress((T0 - 3 * DAY, False))) == T0 - QUIET_LOOKBACK
+
+
+def test_a_quiet_connection_never_moves_closer_than_the_overlap() -> None:
+    read = progress()
+    long_overlap = 2 * QUIET_LOOKBACK
+    assert (
+        next_bookmark(None, read, run_end=T0, overlap=long_overlap, running_hold=HOLD)
+        == T0 - long_overlap
+    )
 
 
 def test_the_latest_start_wins_when_it_is_more_recent() -> None:
@@ -127,7 +138,7 @@ def test_the_earliest_running_sync_holds() -> None:
 
 def test_a_sync_running_longer_than_the_hold_no_longer_holds() -> None:
     read = progress((T0 - 8 * DAY, True), (T0 - 10 * HOUR, False))
-    assert bookmark(None, read) == T0 - OVERLAP
+    assert bookmark(None, read) == T0 - 10 * HOUR
 
 
 def test_the_bookmark_never_moves_backwards() -> None:
@@ -153,7 +164,10 @@ def test_bookmark_properties(
     result = bookmark(before, read)
     if before is not None:
         assert result >= before  # never backwards
-    assert result <= max([T0 - OVERLAP, *(T0 - ago for ago, _ in starts)]) or result == before
+    assert result is not None
+    assert result <= max([T0 - QUIET_LOOKBACK, *(T0 - ago for ago, _ in starts)]) or (
+        result == before
+    )
     held = [T0 - ago for ago, running in starts if running and ago <= HOLD]
     if held and (before is None or min(held) > before):
         assert result <= min(held)  # the next run reads every running sync again
@@ -162,3 +176,20 @@ def test_bookmark_properties(
 def test_an_old_running_sync_beyond_the_hold_does_not_hide_a_newer_running_one() -> None:
     read = progress((T0 - 8 * DAY, True), (T0 - 3 * HOUR, True), (T0 - HOUR / 2, False))
     assert bookmark(None, read) == T0 - 3 * HOUR
+
+
+def partial(previous: datetime | None, read: ReadProgress) -> datetime | None:
+    return next_bookmark(
+        previous, read, run_end=T0, overlap=OVERLAP, running_hold=HOLD, complete=False
+    )
+
+
+def test_in_the_middle_of_a_read_the_bookmark_is_the_latest_start_emitted() -> None:
+    assert partial(None, progress()) is None
+    assert partial(T0 - 3 * DAY, progress()) == T0 - 3 * DAY
+    assert partial(T0 - 3 * DAY, progress((T0 - 2 * DAY, False))) == T0 - 2 * DAY
+    assert partial(None, progress((T0 - 2 * DAY, True), (T0 - DAY, False))) == T0 - 2 * DAY
+
+
+def test_in_the_middle_of_a_read_the_bookmark_never_moves_backwards() -> None:
+    assert partial(T0 - DAY, progress((T0 - DAY - HOUR, False))) == T0 - DAY

@@ -29,6 +29,7 @@ from tap_fivetran_meta.streams.transformations import (
     TransformationProjectsStream,
     TransformationsStream,
 )
+from tap_fivetran_meta.streams.webhooks import WebhookEventsStream
 
 STREAM_TYPES = (
     AccountStream,
@@ -51,4 +52,5 @@ STREAM_TYPES = (
     WebhooksStream,
     TransformationsStream,
     TransformationProjectsStream,
+    WebhookEventsStream,
 )

@@ -241,10 +241,14 @@ class SyncHistoryStream(FivetranStream):
     def _read_connection(
         self, context: Context, partition: dict[str, Any]
     ) -> Iterator[dict[str, Any]]:
-        """Read every window of one connection; commit its bookmark after the last row."""
-        assert self.replication_key  # noqa: S101 - set on the class
+        """Read every window of one connection, oldest first.
+
+        The bookmark follows each emitted row (so a STATE written at any moment, even
+        by a SIGTERM handler, covers exactly the rows already written) and takes its
+        final value after the last window.
+        """
         self._connection_refused = False
-        previous = bookmark_timestamp(partition, self.replication_key)
+        previous = bookmark_timestamp(partition, self._bookmark_key)
         start = whole_second(read_from(previous, self.start_date, self.overlap))
         oldest = format_timestamp(start)
         progress = ReadProgress()
@@ -252,21 +256,38 @@ class SyncHistoryStream(FivetranStream):
         for window in plan_windows(start, self.run_end):
             rows = self._fetch_window(context, window)
             if self._disabled or self._connection_refused:
-                return  # incomplete read: the bookmark stays where it was
+                return  # incomplete read: the bookmark keeps what was emitted
             for row in rows:
                 if row["sync_key"] in seen or row["started_at"] < oldest:
                     continue
                 seen.add(row["sync_key"])
                 yield row
                 progress.observe(_when(row["started_at"]), running=row["ended_at"] is None)
+                self._commit(partition, previous, progress, complete=False)
+        self._commit(partition, previous, progress, complete=True)
+
+    @property
+    def _bookmark_key(self) -> str:
+        return str(self.replication_key)
+
+    def _commit(
+        self,
+        partition: dict[str, Any],
+        previous: datetime | None,
+        progress: ReadProgress,
+        *,
+        complete: bool,
+    ) -> None:
         bookmark = next_bookmark(
             previous,
             progress,
             run_end=self.run_end,
             overlap=self.overlap,
             running_hold=self.running_hold,
+            complete=complete,
         )
-        commit(partition, self.replication_key, format_timestamp(bookmark))
+        if bookmark is not None:
+            commit(partition, self._bookmark_key, format_timestamp(bookmark))
 
     def _fetch_window(self, context: Context, window: Window) -> list[dict[str, Any]]:
         """All rows of one window (every page), oldest start first."""

@@ -100,10 +100,23 @@ class WebhookEventsStream(Stream):
         inbox = self._inbox_path()
         if inbox is None:
             return
-        after = self.get_starting_replication_key_value(context) or 0
-        self.logger.info("Reading %s after seq %s", inbox, after)
-        for row in iter_events(inbox, after_seq=int(after)):
+        after = self._bookmark(context)
+        self.logger.info("Reading %s after seq %d", inbox, after)
+        for row in iter_events(inbox, after_seq=after):
             yield self._record(row)
+
+    def _bookmark(self, context: Context | None) -> int:
+        """The last seq already emitted; 0 on the first run.
+
+        Without a bookmark the SDK offers the tap's ``start_date`` instead, which is a
+        timestamp and says nothing about ``seq``: the whole inbox is read then.
+        """
+        value = self.get_starting_replication_key_value(context)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+        return 0
 
     def _inbox_path(self) -> Path | None:
         setting = self.config.get(INBOX_SETTING)

@@ -116,7 +116,8 @@ def _add_register(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "register",
         help="create a Fivetran webhook pointing at a receiver",
         description=(
-            f"Reads {API_KEY_ENV}, {API_SECRET_ENV} and {SECRET_ENV} from the environment."
+            f"Reads {API_KEY_ENV}, {API_SECRET_ENV} and {SECRET_ENV} (or --secret-env) "
+            "from the environment."
         ),
     )
     register.add_argument("--url", required=True, help="public https URL of the receiver")
@@ -124,6 +125,11 @@ def _add_register(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     register.add_argument("--events", default=",".join(DEFAULT_EVENTS))
     register.add_argument("--api-url", default=DEFAULT_API_URL)
     register.add_argument("--test", action="store_true", help="then ask for a test delivery")
+    register.add_argument(
+        "--secret-env",
+        default=SECRET_ENV,
+        help=f"environment variable holding the webhook secret (default {SECRET_ENV})",
+    )
     register.set_defaults(run=_register)
 
 
@@ -171,12 +177,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _register(args: argparse.Namespace) -> int:
     url = check_url(args.url, what="--url")
     events = parse_events(args.events)
-    env = _require_env(API_KEY_ENV, API_SECRET_ENV, SECRET_ENV)
+    env = _require_env(API_KEY_ENV, API_SECRET_ENV, args.secret_env)
     admin = WebhookAdmin(
         Credentials(api_key=env[API_KEY_ENV], api_secret=env[API_SECRET_ENV]),
         api_url=args.api_url,
     )
-    webhook = admin.create(url=url, events=events, secret=env[SECRET_ENV], group_id=args.group_id)
+    webhook = admin.create(
+        url=url, events=events, secret=env[args.secret_env], group_id=args.group_id
+    )
     scope = "account" if args.group_id is None else f"group {args.group_id}"
     print(f"created {scope} webhook {webhook['id']} for {url} (events: {','.join(events)})")
     if not args.test:

@@ -107,6 +107,18 @@ def test_group_webhook_custom_events_and_api_url(
     )
 
 
+def test_secret_from_another_variable(
+    requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FIVETRAN_WEBHOOK_SECRET")
+    monkeypatch.setenv("OTHER_HOOK_SECRET", "other-secret")
+    route = requests_mock.post(f"{API}/webhooks/account", json=CREATED, status_code=201)
+    argv = ["register", "--url", "https://h.example.com/w", "--secret-env", "OTHER_HOOK_SECRET"]
+    assert main(argv) == 0
+    assert route.last_request is not None
+    assert route.last_request.json()["secret"] == "other-secret"
+
+
 def test_failed_test_delivery_exits_1(
     requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
 ) -> None:

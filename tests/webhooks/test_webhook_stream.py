@@ -26,6 +26,7 @@ class _WebhookTap(Tap):
     name = "tap-webhook-test"
     config_jsonschema: ClassVar[dict] = th.PropertiesList(
         th.Property("webhook_inbox_path", th.StringType),
+        th.Property("start_date", th.DateTimeType),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
@@ -74,6 +75,17 @@ def test_first_run_emits_everything_then_only_new_rows(inbox_path: Path) -> None
     third = _sync(config, _final_state(second))
     assert _records(third) == []
     assert _bookmark(_final_state(third)) == 5
+
+
+def test_start_date_does_not_apply_to_seq(inbox_path: Path) -> None:
+    # The SDK offers start_date as the starting value when there is no bookmark.
+    fill_inbox(inbox_path, [signed_payload(), signed_payload()])
+    config = {"webhook_inbox_path": str(inbox_path), "start_date": "2030-01-01T00:00:00Z"}
+    first = _sync(config)
+    assert [r["seq"] for r in _records(first)] == [1, 2]
+    fill_inbox(inbox_path, [signed_payload()])
+    second = _sync(config, _final_state(first))
+    assert [r["seq"] for r in _records(second)] == [3]
 
 
 def test_record_shape(inbox_path: Path) -> None:
