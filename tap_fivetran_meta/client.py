@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+import threading
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -17,6 +18,7 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
 
 if sys.version_info >= (3, 12):
@@ -25,7 +27,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Generator, Hashable, Iterable
 
     import requests
     from backoff.types import Details
@@ -118,6 +120,8 @@ class FivetranStream(RESTStream[str | None]):
         self._warned: set[str] = set()
         self.skip_counts: dict[str, int] = {}
         self._resource_unavailable = False
+        # Worker threads (see prefetch.py) share this stream's bookkeeping.
+        self._bookkeeping = threading.Lock()
 
     # --- connection -----------------------------------------------------------------
 
@@ -179,6 +183,17 @@ class FivetranStream(RESTStream[str | None]):
         A ``NotFound_*`` 404 (the object vanished since it was listed) gives None and a
         warning instead of an error.
         """
+        return self.fetch_data_or_reason(path, context)[0]
+
+    def fetch_data_or_reason(
+        self, path: str, context: Context | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Like :meth:`fetch_data`, also saying why there is no data (thread-safe).
+
+        Returns:
+            ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
+            ``NotFound_*`` code (already counted in ``skip_counts``) or "unavailable".
+        """
         prepared = self.build_prepared_request(
             method="GET",
             url=f"{self.url_base}{path}",
@@ -189,13 +204,84 @@ class FivetranStream(RESTStream[str | None]):
         except FivetranAPIError as exc:
             if exc.status == 404 and (exc.code or "").startswith("NotFound"):
                 self.count_skip(exc.code or "NotFound")
-                self.logger.warning("Skipping one object in '%s': %s", self.name, exc)
-                return None
+                self.logger.info("Skipping one object in '%s': %s", self.name, exc)
+                return None, exc.code or "NotFound"
             raise
-        if response.__dict__.get(_TOLERATED_ATTR):
-            return None
+        tolerated = response.__dict__.get(_TOLERATED_ATTR)
+        if tolerated:
+            return None, str(tolerated)
         data = response_payload(response).get("data")
-        return data if isinstance(data, dict) else None
+        return (data, None) if isinstance(data, dict) else (None, None)
+
+    def fetch_list(
+        self, path: str, context: Context | None, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """GET every page of a list endpoint at an explicit path (thread-safe).
+
+        Same auth, paging, retries and error mapping as the stream's own requests; a
+        tolerated error (plan-gated resource, vanished parent) gives an empty list.
+        """
+        paginator = FivetranCursorPaginator(path)
+        send = self.request_decorator(self._request)
+        items: list[dict[str, Any]] = []
+        while not paginator.finished:
+            query = {"limit": int(self.config.get("page_size", 1000)), **(params or {})}
+            if paginator.current_value:
+                query["cursor"] = paginator.current_value
+            prepared = self.build_prepared_request(
+                method="GET",
+                url=f"{self.url_base}{path}",
+                params=query,
+                headers={"Accept": accept_header_for(path)},
+            )
+            response = send(prepared, context)
+            page = list(self.parse_response(response))
+            items.extend(page)
+            if not page and not paginator.continue_if_empty(response):
+                break
+            paginator.advance(response)
+        return items
+
+    # --- concurrent child fetches (see prefetch.py) --------------------------------------
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        records = super().get_records(context)
+        prefetcher = self._tap.prefetcher
+        if not prefetcher.enabled or not self.child_streams:
+            yield from records
+            return
+        try:
+            yield from read_ahead(
+                records,
+                lambda record: self._prefetch_children(record, context),
+                prefetcher.lookahead,
+            )
+        finally:
+            prefetcher.cancel_pending()
+
+    def _prefetch_children(self, record: dict[str, Any], context: Context | None) -> None:
+        if not self.accepts_parent(record):
+            return
+        child_context = self.get_child_context(record, context)
+        for child in self.child_streams:
+            if (child.selected or child.has_selected_descendents) and isinstance(
+                child, FivetranStream
+            ):
+                for key, job in child.prefetch_jobs(dict(child_context or {})):
+                    self._tap.prefetcher.submit(key, job)
+
+    def accepts_parent(self, record: dict[str, Any]) -> bool:
+        """Whether a raw record will be kept (so its children are worth prefetching)."""
+        return True
+
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        """Request work this child stream can do ahead of time for one parent context.
+
+        Each item is ``(key, job)``: ``job()`` performs the requests and returns their
+        result; the stream later calls ``self._tap.prefetcher.take(key, job)`` to get it.
+        """
+        return ()
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
@@ -245,7 +331,7 @@ class FivetranStream(RESTStream[str | None]):
             )
             raise FivetranAuthError(msg, status=status, code=code)
         if status == 404 and self.tolerate_not_found and (code or "").startswith("NotFound_"):
-            self._tolerate(response, whole_resource=False)
+            self._tolerate(response, whole_resource=False, reason=code or "NotFound")
             self.count_skip(code or "NotFound")
             self.logger.info("Skipping one parent in '%s': %s", self.name, summary)
             return
@@ -269,22 +355,26 @@ class FivetranStream(RESTStream[str | None]):
             raise FivetranAuthError(msg, status=status, code=code)
         raise FivetranAPIError(f"Request failed: {summary}", status=status, code=code)
 
-    def _tolerate(self, response: requests.Response, *, whole_resource: bool) -> None:
-        response.__dict__[_TOLERATED_ATTR] = True
+    def _tolerate(
+        self, response: requests.Response, *, whole_resource: bool, reason: str = "unavailable"
+    ) -> None:
+        response.__dict__[_TOLERATED_ATTR] = reason
         response.__dict__["_fivetran_payload"] = {}
         if whole_resource:
             self._resource_unavailable = True
 
     def warn_once(self, key: str, msg: str, *args: Any) -> None:
         """Log a warning the first time ``key`` is seen for this stream."""
-        if key in self._warned:
-            return
-        self._warned.add(key)
+        with self._bookkeeping:
+            if key in self._warned:
+                return
+            self._warned.add(key)
         self.logger.warning(msg, *args)
 
     def count_skip(self, reason: str) -> None:
         """Count one skipped parent for the end-of-run summary line."""
-        self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
+        with self._bookkeeping:
+            self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
 
     # --- retries ------------------------------------------------------------------------
 

@@ -147,3 +147,16 @@ def next_bookmark(
     if held:
         candidate = min(candidate, *held)
     return candidate if previous is None else max(previous, candidate)
+
+
+def recent_digests(rows: Iterable[tuple[datetime, str]], floor: datetime) -> list[str]:
+    """Digests of the rows the next run reads again (started at or after ``floor``).
+
+    Args:
+        rows: ``(started_at, digest)`` of every row this run read.
+        floor: The next run's earliest read (new bookmark minus overlap).
+
+    Returns:
+        The digests, sorted (a stable, compact state value).
+    """
+    return sorted({digest for started, digest in rows if started >= floor})

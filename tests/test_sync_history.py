@@ -274,7 +274,12 @@ def test_state_holds_no_sdk_progress_markers(history: FakeHistory) -> None:
     run = run_capture(CONFIG)
     for state in run.states:
         for entry in partitions(state, "sync_history").values():
-            assert set(entry) <= {"context", "replication_key", "replication_key_value"}
+            assert set(entry) <= {
+                "context",
+                "replication_key",
+                "replication_key_value",
+                "recent_digests",
+            }
 
 
 # --- unavailable endpoint and vanished connections -------------------------------------
@@ -366,3 +371,43 @@ def test_a_server_error_fails_the_run_without_moving_bookmarks(
     assert committed[C1] == z(NOW - 5 * HOUR)  # finished before the failure
     assert committed[C2] == z(NOW - DAY)
     assert committed[C3] == z(NOW - DAY)
+
+
+def test_unchanged_rows_in_the_overlap_are_not_emitted_again(
+    history: FakeHistory, clock: Clock
+) -> None:
+    history.syncs[C1] = [sync("a", NOW - 5 * HOUR), sync("b", NOW - HOUR / 2)]
+    config = {**CONFIG, "connection_ids": [C1]}
+    first = run_capture(config)
+    entry = partitions(first.last_state, "sync_history")[C1]
+    assert len(entry["recent_digests"]) == 1  # only 'b' is inside the next overlap
+
+    clock.advance(minutes=20)
+    second = run_capture(config, state=first.last_state)
+    assert history.windows(C1)[-1][0] == "2026-11-27T10:30:00Z"  # b's start - overlap
+    assert second.records("sync_history") == []
+
+    history.syncs[C1][1] = sync("b", NOW - HOUR / 2, status="CANCELED", reason="by a user")
+    third = run_capture(config, state=second.last_state)
+    assert [(r["sync_key"], r["outcome"]) for r in third.records("sync_history")] == [
+        ("b", "canceled")
+    ]
+
+
+def test_an_interrupted_connection_keeps_the_bookmark_of_its_last_written_row(
+    history: FakeHistory, api: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history.syncs[C1] = [sync(f"s{i}", NOW - (10 - i) * HOUR) for i in range(6)]
+    monkeypatch.setattr(SyncHistoryStream, "STATE_MSG_FREQUENCY", 1)
+    run = run_capture({**CONFIG, "connection_ids": [C1]})
+    written: list[str] = []
+    progress: list[str] = []
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] == "sync_history":
+            written.append(message["record"]["started_at"])
+        elif message["type"] == "STATE" and C1 in bookmarks(message["value"]):
+            value = bookmarks(message["value"])[C1]
+            assert value <= max(written), "STATE ahead of the rows written"
+            progress.append(value)
+    # Each checkpoint in the middle of the connection holds the rows written so far.
+    assert progress[:5] == [z(NOW - (10 - i) * HOUR) for i in range(5)]

@@ -13,6 +13,7 @@ from tap_fivetran_meta.sync_items import (
     duration_seconds,
     outcome,
     parse_sync_item,
+    row_digest,
     stage_figures,
 )
 
@@ -207,3 +208,12 @@ def test_duration_is_none_when_end_precedes_start() -> None:
     start = datetime(2026, 3, 20, 8, tzinfo=timezone.utc)
     assert duration_seconds(start, start.replace(hour=7)) is None
     assert duration_seconds(start, None) is None
+
+
+def test_the_row_digest_changes_with_any_value() -> None:
+    row = parse_sync_item(DOC_ITEM, REF)
+    assert row is not None
+    same = parse_sync_item(dict(reversed(list(DOC_ITEM.items()))), REF)
+    assert row_digest(row) == row_digest(same)  # type: ignore[arg-type]
+    assert row_digest(row) != row_digest({**row, "status": "FAILURE"})
+    assert len(row_digest(row)) == 12

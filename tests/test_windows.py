@@ -17,6 +17,7 @@ from tap_fivetran_meta.windows import (
     next_bookmark,
     plan_windows,
     read_from,
+    recent_digests,
 )
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -193,3 +194,9 @@ def test_in_the_middle_of_a_read_the_bookmark_is_the_latest_start_emitted() -> N
 
 def test_in_the_middle_of_a_read_the_bookmark_never_moves_backwards() -> None:
     assert partial(T0 - DAY, progress((T0 - DAY - HOUR, False))) == T0 - DAY
+
+
+def test_recent_digests_keep_the_rows_the_next_run_reads_again() -> None:
+    rows = [(T0 - 3 * HOUR, "c"), (T0 - 2 * HOUR, "b"), (T0 - HOUR, "a"), (T0, "a")]
+    assert recent_digests(rows, T0 - 2 * HOUR) == ["a", "b"]
+    assert recent_digests([], T0) == []

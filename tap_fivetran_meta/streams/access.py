@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from singer_sdk import typing as th
 
@@ -16,7 +17,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from singer_sdk.helpers.types import Context
 
@@ -83,10 +84,12 @@ class _MembershipStream(FivetranStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        parent_id = (context or {})[self.parent_key]
-        for kind, segment in self.kinds.items():
-            self._segment = segment
-            for item in self.request_records(context):
+        parent_id = str((context or {})[self.parent_key])
+        fetched = self._tap.prefetcher.take(
+            self._prefetch_key(parent_id), lambda: self._fetch_all(parent_id, context)
+        )
+        for kind, items in fetched:
+            for item in items:
                 object_id = item.get("user_id") if kind == "user" else item.get("id")
                 if not self._accepts(kind, object_id):
                     continue
@@ -99,8 +102,21 @@ class _MembershipStream(FivetranStream):
                 }
 
     @override
-    def get_url(self, context: Context | None) -> str:
-        return f"{super().get_url(context)}/{self._segment}"
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        parent_id = str(context[self.parent_key])
+        yield self._prefetch_key(parent_id), lambda: self._fetch_all(parent_id, context)
+
+    def _prefetch_key(self, parent_id: str) -> tuple[str, str]:
+        return (self.name, parent_id)
+
+    def _fetch_all(
+        self, parent_id: str, context: Context | None
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        base = self.path.format(**{self.parent_key: quote(parent_id, safe="")})
+        return [
+            (kind, self.fetch_list(f"{base}/{segment}", context))
+            for kind, segment in self.kinds.items()
+        ]
 
     def _accepts(self, kind: str, object_id: str | None) -> bool:
         filters = self._tap.filters

@@ -227,6 +227,10 @@ class ConnectionsStream(FivetranStream):
         return row
 
     @override
+    def accepts_parent(self, record: dict[str, Any]) -> bool:
+        return self._tap.filters.accepts_connection_record(record)
+
+    @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict:
         return {
             "connection_id": record["id"],

@@ -46,7 +46,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Hashable, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
@@ -91,6 +91,11 @@ class _Summary:
     connections: int = 0
     connections_without_rows: int = 0
     rows: int = 0
+
+
+def _prefetch_key(connection_id: str) -> tuple[str, str]:
+    """One key for the five streams: whichever submits first, all share the result."""
+    return ("schema_config", connection_id)
 
 
 # --- base -----------------------------------------------------------------------------
@@ -157,10 +162,10 @@ class _SchemaConfigStream(FivetranStream):
         return last.config
 
     def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> _LastConfig:
-        before = dict(self.skip_counts)
-        data = self.fetch_data(f"/connections/{quote(connection_id, safe='')}/schemas", context)
+        data, reason = self._tap.prefetcher.take(
+            _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
+        )
         if data is None:
-            reason = _new_skip_reason(before, self.skip_counts)
             if reason is None:  # 200 without a config object
                 reason = NO_SCHEMA_CONFIG
                 self.count_skip(reason)
@@ -175,6 +180,17 @@ class _SchemaConfigStream(FivetranStream):
                 "; ".join(config.malformed[:5]),
             )
         return _LastConfig(connection_id, config, None, self.name)
+
+    def _request_config(
+        self, connection_id: str, context: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        path = f"/connections/{quote(connection_id, safe='')}/schemas"
+        return self.fetch_data_or_reason(path, context)
+
+    @override
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        connection_id = str(context["connection_id"])
+        yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
 
     # --- summary ------------------------------------------------------------------------
 
@@ -197,17 +213,6 @@ class _SchemaConfigStream(FivetranStream):
             if self.warn_when_empty and empty
             else "",
         )
-
-
-def _new_skip_reason(before: dict[str, int], after: dict[str, int]) -> str | None:
-    """The skip reason whose count grew between two snapshots of ``skip_counts``."""
-    for reason, count in after.items():
-        if count > before.get(reason, 0):
-            return reason
-    return None
-
-
-# --- streams --------------------------------------------------------------------------
 
 
 class ConnectionSchemaSettingsStream(_SchemaConfigStream):

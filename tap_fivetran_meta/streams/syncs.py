@@ -28,7 +28,7 @@ from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
 from tap_fivetran_meta.status_history import status_row
 from tap_fivetran_meta.streams.core import ConnectionsStream
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.windows import (
     ReadProgress,
@@ -36,6 +36,7 @@ from tap_fivetran_meta.windows import (
     next_bookmark,
     plan_windows,
     read_from,
+    recent_digests,
 )
 
 if sys.version_info >= (3, 12):
@@ -57,6 +58,8 @@ DEFAULT_LOOKBACK = timedelta(days=7)
 DEFAULT_OVERLAP_MINUTES = 60
 DEFAULT_RUNNING_HOLD_DAYS = 7
 FINGERPRINT_KEY = "fingerprint"
+#: Partition key holding the digests of the rows inside the next run's overlap.
+RECENT_KEY = "recent_digests"
 #: Statuses that mean "this endpoint does not exist for this account" on the first call.
 ABSENT_STATUSES = frozenset({400, 403, 404})
 
@@ -241,18 +244,21 @@ class SyncHistoryStream(FivetranStream):
     def _read_connection(
         self, context: Context, partition: dict[str, Any]
     ) -> Iterator[dict[str, Any]]:
-        """Read every window of one connection, oldest first.
+        """Read every window of one connection, oldest first; emit new or changed rows.
 
-        The bookmark follows each emitted row (so a STATE written at any moment, even
-        by a SIGTERM handler, covers exactly the rows already written) and takes its
-        final value after the last window.
+        The bookmark follows each row (so a STATE written at any moment, even by a
+        SIGTERM handler, covers exactly the rows already written) and takes its
+        final value after the last window, together with the digests of the rows
+        the next run will read again (the overlap): those are emitted again only if
+        they changed.
         """
         self._connection_refused = False
         previous = bookmark_timestamp(partition, self._bookmark_key)
+        unchanged = frozenset(partition.get(RECENT_KEY) or ())
         start = whole_second(read_from(previous, self.start_date, self.overlap))
         oldest = format_timestamp(start)
         progress = ReadProgress()
-        seen: set[str] = set()
+        seen: dict[str, tuple[datetime, str]] = {}
         for window in plan_windows(start, self.run_end):
             rows = self._fetch_window(context, window)
             if self._disabled or self._connection_refused:
@@ -260,11 +266,15 @@ class SyncHistoryStream(FivetranStream):
             for row in rows:
                 if row["sync_key"] in seen or row["started_at"] < oldest:
                     continue
-                seen.add(row["sync_key"])
-                yield row
-                progress.observe(_when(row["started_at"]), running=row["ended_at"] is None)
+                started, digest = _when(row["started_at"]), row_digest(row)
+                seen[row["sync_key"]] = (started, digest)
+                if digest not in unchanged:
+                    yield row
+                progress.observe(started, running=row["ended_at"] is None)
                 self._commit(partition, previous, progress, complete=False)
-        self._commit(partition, previous, progress, complete=True)
+        bookmark = self._commit(partition, previous, progress, complete=True)
+        if bookmark is not None:
+            partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
 
     @property
     def _bookmark_key(self) -> str:
@@ -277,7 +287,7 @@ class SyncHistoryStream(FivetranStream):
         progress: ReadProgress,
         *,
         complete: bool,
-    ) -> None:
+    ) -> datetime | None:
         bookmark = next_bookmark(
             previous,
             progress,
@@ -288,6 +298,7 @@ class SyncHistoryStream(FivetranStream):
         )
         if bookmark is not None:
             commit(partition, self._bookmark_key, format_timestamp(bookmark))
+        return bookmark
 
     def _fetch_window(self, context: Context, window: Window) -> list[dict[str, Any]]:
         """All rows of one window (every page), oldest start first."""
@@ -381,6 +392,7 @@ class ConnectionStatusHistoryStream(Stream):
             row = self._changed_row(context, partition)
             if row is None:
                 return
+            commit(partition, self.replication_key, row['observed_at'], fingerprint=row[FINGERPRINT_KEY])
             yield row
             # Only now, after the record was written, does state learn about it.
             assert self.replication_key  # noqa: S101 - set on the class
