@@ -167,9 +167,8 @@ def main() -> int:
             if result.requests != minimum:
                 failures.append(f"{size}: {result.requests} requests, minimum {minimum}")
         if len(sizes) > 1:
-            print(
-                f"peak RSS {sizes[-1]} vs {sizes[0]} connections: {rss[sizes[-1]] / rss[sizes[0]]:.2f}x"
-            )
+            ratio = rss[sizes[-1]] / rss[sizes[0]]
+            print(f"peak RSS {sizes[-1]} vs {sizes[0]} connections: {ratio:.2f}x")
 
         cfg = SimConfig(
             connections=args.speedup_size,
