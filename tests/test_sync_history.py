@@ -411,3 +411,15 @@ def test_an_interrupted_connection_keeps_the_bookmark_of_its_last_written_row(
             progress.append(value)
     # Each checkpoint in the middle of the connection holds the rows written so far.
     assert progress[:5] == [z(NOW - (10 - i) * HOUR) for i in range(5)]
+
+
+def test_a_far_start_date_warns_once_about_its_cost(
+    history: FakeHistory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        run_capture({**CONFIG, "start_date": "2026-09-01T00:00:00Z"})
+    assert len(history.windows(C1)) == 13
+    assert len(history.requests) == 3 * 13
+    warnings = [r.getMessage() for r in caplog.records if "windows of 7 days" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "13 windows" in warnings[0]

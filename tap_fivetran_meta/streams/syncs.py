@@ -1,11 +1,11 @@
 """Durable sync history: ``sync_history`` and ``connection_status_history``.
 
 Both streams are children of ``connections`` (filtered-out connections cost
-nothing) and keep one bookmark per connection (``state_partitioning_keys``). Each
-connection's bookmark is committed by the stream right after that connection's
-last record, never before (see :mod:`tap_fivetran_meta.partition_state`), so
-every STATE message covers only records already written, and an interrupted run
-resumes every connection from its last committed bookmark.
+nothing) and keep one bookmark per connection (``state_partitioning_keys``). The
+streams write each connection's bookmark themselves, always *after* the record it
+covers (see :mod:`tap_fivetran_meta.partition_state`): every STATE message, whenever
+it is written, covers only records already written, and an interrupted run resumes
+every connection from exactly what it wrote. User documentation: docs/history.md.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ DEFAULT_RUNNING_HOLD_DAYS = 7
 FINGERPRINT_KEY = "fingerprint"
 #: Partition key holding the digests of the rows inside the next run's overlap.
 RECENT_KEY = "recent_digests"
+#: More windows than this for one connection earn a warning (start_date far back).
+MANY_WINDOWS = 5
 #: Statuses that mean "this endpoint does not exist for this account" on the first call.
 ABSENT_STATUSES = frozenset({400, 403, 404})
 
@@ -162,11 +164,6 @@ class SyncHistoryStream(FivetranStream):
         days = self.config.get("sync_history_running_hold_days", DEFAULT_RUNNING_HOLD_DAYS)
         return timedelta(days=int(days))
 
-    @property
-    def disabled(self) -> bool:
-        """Whether the endpoint turned out to be absent in this run."""
-        return self._disabled
-
     # --- requests -----------------------------------------------------------------------
 
     @override
@@ -185,37 +182,43 @@ class SyncHistoryStream(FivetranStream):
 
     @override
     def _handle_client_error(self, response: requests.Response) -> None:
-        status, code = response.status_code, fivetran_code(response)
+        status, code = response.status_code, fivetran_code(response) or "no code"
         if status == 404 and code.startswith("NotFound_"):
             # One connection vanished since it was listed: the base class skips it.
             self._connection_refused = True
             super()._handle_client_error(response)
-            return
-        if status not in ABSENT_STATUSES:
+        elif status not in ABSENT_STATUSES:
             super()._handle_client_error(response)
-            return
-        if not self._endpoint_confirmed:
-            self._disabled = True
-            self._tolerate(response, whole_resource=True)
-            self.warn_once(
-                "absent",
-                "Stream '%s' is disabled for this run: the sync-history endpoint answered "
-                "HTTP %s (%s) to its first request, so this account or plan does not offer "
-                "it. Bookmarks are kept; connection_status_history still records outcomes.",
-                self.name,
-                status,
-                code or "no code",
-            )
-            return
-        self._connection_refused = True
-        self._tolerate(response, whole_resource=False)
-        self.count_skip(f"HTTP {status} {code or 'no code'}")
-        self.logger.warning(
-            "Skipping the sync history of one connection in '%s' (HTTP %s, %s); its "
-            "bookmark is kept.",
+        elif self._endpoint_confirmed:
+            self._refuse_connection(response, status, code)
+        else:
+            self._disable(response, status, code)
+
+    def _disable(self, response: requests.Response, status: int, code: str) -> None:
+        """The endpoint failed its first request: no sync history in this run."""
+        self._disabled = True
+        self._tolerate(response, whole_resource=True)
+        self.warn_once(
+            "absent",
+            "Stream '%s' is disabled for this run: the sync-history endpoint answered "
+            "HTTP %s (%s) to its first request, so this account or plan does not offer "
+            "it. Bookmarks are kept; connection_status_history still records outcomes.",
             self.name,
             status,
-            code or "no code",
+            code,
+        )
+
+    def _refuse_connection(self, response: requests.Response, status: int, code: str) -> None:
+        """The endpoint works but refuses one connection: skip that connection only."""
+        self._connection_refused = True
+        self._tolerate(response, whole_resource=False)
+        self.count_skip(f"HTTP {status} {code}")
+        self.logger.warning(
+            "Skipping the sync history of one connection in '%s' (HTTP %s, %s); its "
+            "bookmark keeps the rows already written.",
+            self.name,
+            status,
+            code,
         )
 
     # --- records and bookmarks ---------------------------------------------------------
@@ -259,7 +262,9 @@ class SyncHistoryStream(FivetranStream):
         oldest = format_timestamp(start)
         progress = ReadProgress()
         seen: dict[str, tuple[datetime, str]] = {}
-        for window in plan_windows(start, self.run_end):
+        windows = plan_windows(start, self.run_end)
+        self._log_plan(str(context["connection_id"]), windows)
+        for window in windows:
             rows = self._fetch_window(context, window)
             if self._disabled or self._connection_refused:
                 return  # incomplete read: the bookmark keeps what was emitted
@@ -275,6 +280,22 @@ class SyncHistoryStream(FivetranStream):
         bookmark = self._commit(partition, previous, progress, complete=True)
         if bookmark is not None:
             partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
+
+    def _log_plan(self, connection_id: str, windows: list[Window]) -> None:
+        if len(windows) > MANY_WINDOWS:
+            self.warn_once(
+                "many-windows",
+                "Stream '%s' reads %d windows of 7 days for connection %s (from %s): "
+                "one request each. Fivetran keeps little sync history, so a start_date "
+                "this far back mostly costs requests; later runs need one window.",
+                self.name,
+                len(windows),
+                connection_id,
+                query_time(windows[0].start),
+            )
+        self.logger.debug(
+            "Reading the sync history of %s in %d windows.", connection_id, len(windows)
+        )
 
     @property
     def _bookmark_key(self) -> str:
@@ -392,7 +413,6 @@ class ConnectionStatusHistoryStream(Stream):
             row = self._changed_row(context, partition)
             if row is None:
                 return
-            commit(partition, self.replication_key, row['observed_at'], fingerprint=row[FINGERPRINT_KEY])
             yield row
             # Only now, after the record was written, does state learn about it.
             assert self.replication_key  # noqa: S101 - set on the class
