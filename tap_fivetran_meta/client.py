@@ -19,6 +19,7 @@ from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.prefetch import read_ahead
+from tap_fivetran_meta.state_throttle import ThrottledStateMixin
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
 
 if sys.version_info >= (3, 12):
@@ -93,7 +94,7 @@ def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None,
     )
 
 
-class FivetranStream(RESTStream[str | None]):
+class FivetranStream(ThrottledStateMixin, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
     Subclasses set ``name``, ``path``, ``primary_keys`` and ``schema`` and, where
@@ -221,6 +222,17 @@ class FivetranStream(RESTStream[str | None]):
         Same auth, paging, retries and error mapping as the stream's own requests; a
         tolerated error (plan-gated resource, vanished parent) gives an empty list.
         """
+        return self.fetch_list_or_reason(path, context, params)[0]
+
+    def fetch_list_or_reason(
+        self, path: str, context: Context | None, params: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Like :meth:`fetch_list`, also saying why the list stopped early.
+
+        Returns:
+            The items, and None, or the reason a tolerated error ended the read (the
+            ``NotFound_*`` code, "unavailable", or what the stream's error mapping set).
+        """
         paginator = FivetranCursorPaginator(path)
         send = self.request_decorator(self._request)
         items: list[dict[str, Any]] = []
@@ -235,12 +247,15 @@ class FivetranStream(RESTStream[str | None]):
                 headers={"Accept": accept_header_for(path)},
             )
             response = send(prepared, context)
+            tolerated = response.__dict__.get(_TOLERATED_ATTR)
+            if tolerated:
+                return items, str(tolerated)
             page = list(self.parse_response(response))
             items.extend(page)
             if not page and not paginator.continue_if_empty(response):
                 break
             paginator.advance(response)
-        return items
+        return items, None
 
     # --- concurrent child fetches (see prefetch.py) --------------------------------------
 

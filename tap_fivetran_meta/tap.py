@@ -25,6 +25,7 @@ from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.state_throttle import StateThrottle
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -136,6 +137,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Minutes past sync_frequency before a connection counts as stale.",
     ),
     th.Property(
+        "records_per_state_message",
+        th.IntegerType(minimum=1),
+        default=10000,
+        description="Child streams write STATE at a connection's end only after this many "
+        "records since the last STATE (every stream's end always writes it). Lower it to "
+        "resume closer to where an interrupted run stopped; each STATE carries the "
+        "bookmarks of every connection.",
+    ),
+    th.Property(
         "max_concurrency",
         th.IntegerType(minimum=1, maximum=64),
         default=8,
@@ -231,6 +241,11 @@ class TapFivetranMeta(Tap):
     def prefetcher(self) -> Prefetcher:
         """Concurrent fetching of child streams' per-parent requests."""
         return Prefetcher(int(self.config.get("max_concurrency", 8)))
+
+    @cached_property
+    def state_throttle(self) -> StateThrottle:
+        """Limits STATE messages written at child contexts' ends (see state_throttle.py)."""
+        return StateThrottle(int(self.config.get("records_per_state_message", 10000)))
 
     @cached_property
     def activation(self) -> ActivationTracker:

@@ -343,3 +343,85 @@ EXPECTED_COUNTS = {
     "transformations": len(TRANSFORMATIONS),
     "transformation_projects": len(PROJECTS),
 }
+
+
+# --- richer per-connection data, for the SDK's standard tests ---------------------------
+
+SCHEMA_CONFIG = {
+    "enable_new_by_default": True,
+    "schema_change_handling": "ALLOW_ALL",
+    "schemas": {
+        "public": {
+            "name_in_destination": "postgres_public",
+            "enabled": True,
+            "tables": {
+                "employee": {
+                    "name_in_destination": "employee",
+                    "enabled": True,
+                    "sync_mode": "SOFT_DELETE",
+                    "supports_columns_config": True,
+                    "supports_history_mode": True,
+                    "enabled_patch_settings": {"allowed": True},
+                    "columns": {
+                        "id": {
+                            "name_in_destination": "id",
+                            "enabled": True,
+                            "hashed": False,
+                            "is_primary_key": True,
+                            "enabled_patch_settings": {
+                                "allowed": False,
+                                "reason_code": "SYSTEM_COLUMN",
+                                "reason": "The column does not support exclusion as it is a Primary Key",
+                            },
+                        }
+                    },
+                }
+            },
+        }
+    },
+}
+
+SYNC_ITEMS = [
+    {
+        "sync_id": "b4703f73-6315-4e22-8d7a-3bfb18b2fed2",
+        "start": "2026-11-26T08:18:56.823Z",
+        "end": "2026-11-26T08:19:12.094Z",
+        "status": "COMPLETED",
+        "reason": None,
+    },
+    {
+        "sync_id": "c9d1e2f3-0000-4e22-8d7a-3bfb18b2fed3",
+        "start": "2026-11-26T14:18:56Z",
+        "end": "2026-11-26T14:20:01.5Z",
+        "status": "FAILURE_WITH_TASK",
+        "reason": "Permission denied on table employee",
+    },
+]
+
+WEBHOOK_BODY = (
+    b'{"event":"sync_end","created":"2026-05-22T00:06:08.638Z","connector_type":"postgres",'
+    b'"connector_id":"speak_inexpensive","connector_name":"postgres_public",'
+    b'"sync_id":"b4703f73-6315-4e22-8d7a-3bfb18b2fed2","destination_group_id":"projected_sickle",'
+    b'"data":{"status":"SUCCESSFUL"}}'
+)
+
+
+def register_per_connection_data(mocker: Any, api: str = API) -> None:
+    """Schema config for one connection and two syncs for each (after ``register``)."""
+    base = re.escape(api)
+    mocker.get(re.compile(rf"{base}/connections/[^/]+/sync-history"), json=page(SYNC_ITEMS))
+    mocker.get(f"{api}/connections/speak_inexpensive/schemas", json=ok(SCHEMA_CONFIG))
+
+
+def make_webhook_inbox(path: Any) -> str:
+    """A webhook inbox file holding one delivered sync_end event."""
+    from tap_fivetran_meta.webhooks.events import parse_event
+    from tap_fivetran_meta.webhooks.store import Inbox
+
+    with Inbox(path) as inbox:
+        inbox.add(
+            parse_event(WEBHOOK_BODY),
+            received_at="2026-05-22T00:06:09.000000Z",
+            signature_verified=True,
+        )
+    return str(path)

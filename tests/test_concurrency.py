@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -28,13 +29,22 @@ def normalised(run: TapRun) -> list[str]:
     return lines
 
 
+NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
+
+
 @pytest.fixture(scope="module")
 def sim() -> Any:
-    with Simulator(SimConfig(connections=60, seed=5, api_key="k", api_secret="s")) as simulator:
+    config = SimConfig(connections=60, seed=5, api_key="k", api_secret="s", now=NOW)
+    with Simulator(config) as simulator:
         yield simulator
 
 
-def test_concurrency_1_and_8_emit_identical_singer_output(sim: Simulator) -> None:
+def test_concurrency_1_and_8_emit_identical_singer_output(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both runs start at the simulator's "now": history windows and derived columns
+    # depend on the run's start, which must not differ between the two runs.
+    monkeypatch.setattr("tap_fivetran_meta.tap.utcnow", lambda: NOW)
     base = {"api_url": sim.url, "api_key": "k", "api_secret": "s", "page_size": 7}
     sim.reset_counts()
     sequential = run_tap({**base, "max_concurrency": 1})

@@ -372,7 +372,8 @@ def test_a_killed_tap_process_resumes_without_loss(
 ) -> None:
     sim.add_fault(FaultRule(path=r"/sync-history$", kind="latency", delay_s=0.02))
     config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(tap_config(sim)))
+    # A STATE after every few records, so the kill lands between several of them.
+    config_path.write_text(json.dumps(tap_config(sim, records_per_state_message=15)))
     catalog_path = tmp_path / "catalog.json"
     catalog_path.write_text(json.dumps(catalog_for({"connections", "sync_history", STATUS})))
     env = {**os.environ, "FROZEN_NOW": sim.now.isoformat(), "PYTHONUNBUFFERED": "1"}

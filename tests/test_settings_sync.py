@@ -12,8 +12,23 @@ from tap_fivetran_meta.tap import TapFivetranMeta
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Settings the SDK merges into config_jsonschema itself (it does so in place, once a tap
+# has validated its config): documented by the SDK, not by us.
+SDK_BUILTINS = {
+    "stream_maps",
+    "stream_map_config",
+    "faker_config",
+    "flattening_enabled",
+    "flattening_max_depth",
+    "flattening_max_key_length",
+    "flattening_separator",
+    "batch_config",
+}
+
+
 def schema_settings() -> dict[str, dict]:
-    return TapFivetranMeta.config_jsonschema["properties"]
+    properties = TapFivetranMeta.config_jsonschema["properties"]
+    return {k: v for k, v in properties.items() if k not in SDK_BUILTINS}
 
 
 def meltano_settings() -> dict[str, dict]:

@@ -27,7 +27,9 @@ import api_fixtures
 
 C1, C2, C3 = (c["id"] for c in api_fixtures.CONNECTIONS)
 ALL = (C1, C2, C3)
-CONFIG = dict(api_fixtures.CONFIG)  # start_date 2026-11-20T00:00:00Z
+# start_date 2026-11-20T00:00:00Z; a STATE after every connection that wrote a record, so
+# the tests can see exactly which rows each STATE covers.
+CONFIG = {**api_fixtures.CONFIG, "records_per_state_message": 1}
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 

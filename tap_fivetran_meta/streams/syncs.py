@@ -11,8 +11,10 @@ every connection from exactly what it wrote. User documentation: docs/history.md
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
@@ -26,6 +28,7 @@ from tap_fivetran_meta.partition_state import (
 )
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
+from tap_fivetran_meta.state_throttle import ThrottledStateMixin
 from tap_fivetran_meta.status_history import status_row
 from tap_fivetran_meta.streams.core import ConnectionsStream
 from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
@@ -45,12 +48,11 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Hashable, Iterable, Iterator
     from datetime import datetime
 
     import requests
     from singer_sdk.helpers.types import Context, Record
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_fivetran_meta.tap import TapFivetranMeta
 
@@ -134,10 +136,8 @@ class SyncHistoryStream(FivetranStream):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._window: Window | None = None
         self._endpoint_confirmed = False
         self._disabled = False
-        self._connection_refused = False
 
     # --- settings -----------------------------------------------------------------------
 
@@ -167,14 +167,6 @@ class SyncHistoryStream(FivetranStream):
     # --- requests -----------------------------------------------------------------------
 
     @override
-    def get_http_request(self, *, page: PageContext[str | None]) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        if self._window is not None:
-            request.params["start_time"] = query_time(self._window.start)
-            request.params["end_time"] = query_time(self._window.end)
-        return request
-
-    @override
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         if response.status_code < 400:
@@ -185,7 +177,6 @@ class SyncHistoryStream(FivetranStream):
         status, code = response.status_code, fivetran_code(response) or "no code"
         if status == 404 and code.startswith("NotFound_"):
             # One connection vanished since it was listed: the base class skips it.
-            self._connection_refused = True
             super()._handle_client_error(response)
         elif status not in ABSENT_STATUSES:
             super()._handle_client_error(response)
@@ -197,7 +188,7 @@ class SyncHistoryStream(FivetranStream):
     def _disable(self, response: requests.Response, status: int, code: str) -> None:
         """The endpoint failed its first request: no sync history in this run."""
         self._disabled = True
-        self._tolerate(response, whole_resource=True)
+        self._tolerate(response, whole_resource=True, reason="endpoint absent")
         self.warn_once(
             "absent",
             "Stream '%s' is disabled for this run: the sync-history endpoint answered "
@@ -210,8 +201,7 @@ class SyncHistoryStream(FivetranStream):
 
     def _refuse_connection(self, response: requests.Response, status: int, code: str) -> None:
         """The endpoint works but refuses one connection: skip that connection only."""
-        self._connection_refused = True
-        self._tolerate(response, whole_resource=False)
+        self._tolerate(response, whole_resource=False, reason=f"HTTP {status} {code}")
         self.count_skip(f"HTTP {status} {code}")
         self.logger.warning(
             "Skipping the sync history of one connection in '%s' (HTTP %s, %s); its "
@@ -255,19 +245,18 @@ class SyncHistoryStream(FivetranStream):
         the next run will read again (the overlap): those are emitted again only if
         they changed.
         """
-        self._connection_refused = False
         previous = bookmark_timestamp(partition, self._bookmark_key)
         unchanged = frozenset(partition.get(RECENT_KEY) or ())
-        start = whole_second(read_from(previous, self.start_date, self.overlap))
+        start = self._read_start(previous)
         oldest = format_timestamp(start)
         progress = ReadProgress()
         seen: dict[str, tuple[datetime, str]] = {}
         windows = plan_windows(start, self.run_end)
         self._log_plan(str(context["connection_id"]), windows)
-        for window in windows:
-            rows = self._fetch_window(context, window)
-            if self._disabled or self._connection_refused:
-                return  # incomplete read: the bookmark keeps what was emitted
+        fetched = self._tap.prefetcher.take(
+            self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
+        )
+        for rows in fetched.windows:
             for row in rows:
                 if row["sync_key"] in seen or row["started_at"] < oldest:
                     continue
@@ -277,6 +266,8 @@ class SyncHistoryStream(FivetranStream):
                     yield row
                 progress.observe(started, running=row["ended_at"] is None)
                 self._commit(partition, previous, progress, complete=False)
+        if fetched.stopped_by is not None:
+            return  # incomplete read: the bookmark keeps what was emitted
         bookmark = self._commit(partition, previous, progress, complete=True)
         if bookmark is not None:
             partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
@@ -321,14 +312,52 @@ class SyncHistoryStream(FivetranStream):
             commit(partition, self._bookmark_key, format_timestamp(bookmark))
         return bookmark
 
-    def _fetch_window(self, context: Context, window: Window) -> list[dict[str, Any]]:
-        """All rows of one window (every page), oldest start first."""
+    def _read_start(self, previous: datetime | None) -> datetime:
+        return whole_second(read_from(previous, self.start_date, self.overlap))
+
+    def _prefetch_key(self, context: Context | dict[str, Any], start: datetime) -> tuple[str, ...]:
+        return (self.name, str(context["connection_id"]), format_timestamp(start))
+
+    @override
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        """Fetch a connection's windows ahead, once the endpoint is known to exist.
+
+        Runs on the main thread: it only reads the bookmark (never creates state), so
+        state and output stay exactly those of a sequential run.
+        """
+        if self._disabled or not self._endpoint_confirmed:
+            return
+        start = self._read_start(self._peek_bookmark(str(context["connection_id"])))
+        windows = plan_windows(start, self.run_end)
+        yield self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
+
+    def _peek_bookmark(self, connection_id: str) -> datetime | None:
+        for partition in self.stream_state.get("partitions") or ():
+            if partition.get("context") == {"connection_id": connection_id}:
+                return bookmark_timestamp(partition, self._bookmark_key)
+        return None
+
+    def _fetch_windows(self, context: Context | dict[str, Any], windows: list[Window]) -> Fetched:
+        """Rows of each window in order, stopping at the first refused one (thread-safe)."""
+        fetched = Fetched()
+        for window in windows:
+            rows, stopped_by = self._fetch_window(context, window)
+            if stopped_by is not None:
+                fetched.stopped_by = stopped_by
+                break
+            fetched.windows.append(rows)
+        return fetched
+
+    def _fetch_window(
+        self, context: Context | dict[str, Any], window: Window
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """All rows of one window (every page), oldest start first, or why it stopped."""
         ref = ConnectionRef.from_context(context)
-        self._window = window
-        try:
-            items = list(self.request_records(context))
-        finally:
-            self._window = None
+        path = f"/connections/{quote(ref.connection_id, safe='')}/sync-history"
+        params = {"start_time": query_time(window.start), "end_time": query_time(window.end)}
+        items, stopped_by = self.fetch_list_or_reason(path, context, params)
+        if stopped_by is not None:
+            return [], stopped_by
         rows = [row for row in (parse_sync_item(item, ref) for item in items) if row]
         if len(rows) < len(items):
             self.logger.debug(
@@ -336,7 +365,16 @@ class SyncHistoryStream(FivetranStream):
                 len(items) - len(rows),
                 ref.connection_id,
             )
-        return sorted(rows, key=lambda row: (row["started_at"], row["sync_key"]))
+        return sorted(rows, key=lambda row: (row["started_at"], row["sync_key"])), None
+
+
+@dataclass
+class Fetched:
+    """What one connection's windows returned."""
+
+    windows: list[list[dict[str, Any]]] = field(default_factory=list)
+    #: Why the read stopped early (vanished connection, refused, endpoint absent).
+    stopped_by: str | None = None
 
 
 def _when(value: str) -> datetime:
@@ -345,7 +383,7 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-class ConnectionStatusHistoryStream(Stream):
+class ConnectionStatusHistoryStream(ThrottledStateMixin, Stream):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and
