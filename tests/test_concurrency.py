@@ -11,6 +11,7 @@ import pytest
 from fivetran_sim import SimConfig, Simulator
 from tap_fivetran_meta.prefetch import Prefetcher, read_ahead
 from tap_fivetran_meta.timeutil import format_timestamp
+
 from tap_runner import TapRun, run_tap
 
 TIME_DEPENDENT = {"minutes_since_last_success", "time_extracted"}

@@ -13,8 +13,9 @@ import pytest
 import requests_mock
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-import api_fixtures
 from tap_fivetran_meta.tap import TapFivetranMeta
+
+import api_fixtures
 
 _INBOX = api_fixtures.make_webhook_inbox(Path(tempfile.mkdtemp()) / "inbox.sqlite")
 

@@ -18,6 +18,7 @@ import pytest
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError, PaginationLoopError
+
 from tap_runner import catalog_selecting, run_tap
 
 if TYPE_CHECKING:
@@ -168,12 +169,18 @@ def test_fault_case(
 def test_vanished_connection_between_list_and_children(
     fresh_sim: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    victim = next(c for c in sorted(fresh_sim.dataset.connections) if fresh_sim.dataset.connections[c].has_schema_config)
+    victim = next(
+        c
+        for c in sorted(fresh_sim.dataset.connections)
+        if fresh_sim.dataset.connections[c].has_schema_config
+    )
     fresh_sim.vanish_after_list(victim)
     try:
         config = {"api_url": fresh_sim.url, "api_key": KEY, "api_secret": SECRET}
         with caplog.at_level(logging.INFO):
-            result = run_tap(config, catalog=catalog_selecting({"connections", "connection_tables"}))
+            result = run_tap(
+                config, catalog=catalog_selecting({"connections", "connection_tables"})
+            )
         expected = fresh_sim.expected_counts()
         assert result.count("connections") == expected["connections"]
         assert result.count("connection_tables") == expected["connection_tables"]
@@ -184,14 +191,18 @@ def test_vanished_connection_between_list_and_children(
         fresh_sim.delete_connection(victim)
 
 
-def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_path) -> None:  # noqa: ANN001
+def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_path) -> None:
     fresh_sim.add_fault(FaultRule(path=r"^/v1/groups$", kind="envelope_error"))
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"api_url": fresh_sim.url, "api_key": KEY, "api_secret": SECRET}))
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LOGLEVEL": "DEBUG"}
     failed = subprocess.run(
         [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config)],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert failed.returncode == 1
     assert "instead of 'Success'" in failed.stderr
@@ -199,7 +210,11 @@ def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_pa
     fresh_sim.clear_faults()
     tested = subprocess.run(
         [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config), "--test"],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert tested.returncode == 0, tested.stderr[-3000:]
     assert "Connected to Fivetran account" in tested.stderr
@@ -207,10 +222,14 @@ def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_pa
     config.write_text(json.dumps({"api_url": fresh_sim.url, "api_key": KEY, "api_secret": "nope"}))
     refused = subprocess.run(
         [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config), "--test"],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert refused.returncode == 1
     assert "Check api_key and api_secret" in refused.stderr
     for output in (failed, tested, refused):
-        for secret in (SECRET, SECRET_HEADER, "nope\""):
+        for secret in (SECRET, SECRET_HEADER, 'nope"'):
             assert secret not in output.stdout + output.stderr
