@@ -16,10 +16,10 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
+from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.prefetch import read_ahead
-from tap_fivetran_meta.state_throttle import ThrottledStateMixin
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
 
 if sys.version_info >= (3, 12):
@@ -94,7 +94,7 @@ def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None,
     )
 
 
-class FivetranStream(ThrottledStateMixin, RESTStream[str | None]):
+class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
     Subclasses set ``name``, ``path``, ``primary_keys`` and ``schema`` and, where
@@ -275,26 +275,34 @@ class FivetranStream(ThrottledStateMixin, RESTStream[str | None]):
         finally:
             prefetcher.cancel_pending()
 
-    def _prefetch_children(self, record: dict[str, Any], context: Context | None) -> None:
+    def _prefetch_children(self, record: dict[str, Any], context: Context | None) -> bool:
+        """Submit the children's work for one parent; False if some must wait (retried)."""
         if not self.accepts_parent(record):
-            return
-        child_context = self.get_child_context(record, context)
+            return True
+        child_context = dict(self.get_child_context(record, context) or {})
+        ready = True
         for child in self.child_streams:
             if (child.selected or child.has_selected_descendents) and isinstance(
                 child, FivetranStream
             ):
-                for key, job in child.prefetch_jobs(dict(child_context or {})):
+                jobs = child.prefetch_jobs(child_context)
+                if jobs is None:
+                    ready = False
+                    continue
+                for key, job in jobs:
                     self._tap.prefetcher.submit(key, job)
+        return ready
 
     def accepts_parent(self, record: dict[str, Any]) -> bool:
         """Whether a raw record will be kept (so its children are worth prefetching)."""
         return True
 
-    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]] | None:
         """Request work this child stream can do ahead of time for one parent context.
 
         Each item is ``(key, job)``: ``job()`` performs the requests and returns their
         result; the stream later calls ``self._tap.prefetcher.take(key, job)`` to get it.
+        None means "not yet": the parent asks again a little later.
         """
         return ()
 

@@ -85,13 +85,25 @@ class Prefetcher:
             self._pool = None
 
 
-def read_ahead(records: Iterable[T], plan: Callable[[T], None], lookahead: int) -> Iterator[T]:
-    """Yield ``records`` unchanged, calling ``plan`` on each ``lookahead`` records early."""
-    buffer: deque[T] = deque()
+def read_ahead(records: Iterable[T], plan: Callable[[T], bool], lookahead: int) -> Iterator[T]:
+    """Yield ``records`` unchanged, calling ``plan`` on each ``lookahead`` records early.
+
+    ``plan`` returns False when some of the record's work could not be planned yet (a
+    child waits for its first answer); such records are planned again after each record
+    handed on, until they succeed or are handed on themselves.
+    """
+    buffer: deque[tuple[T, bool]] = deque()
+
+    def replan() -> None:
+        for index, (record, planned) in enumerate(buffer):
+            if not planned:
+                buffer[index] = (record, plan(record))
+
     for record in records:
-        plan(record)
-        buffer.append(record)
+        buffer.append((record, plan(record)))
         if len(buffer) > lookahead:
-            yield buffer.popleft()
+            yield buffer.popleft()[0]
+            replan()
     while buffer:
-        yield buffer.popleft()
+        yield buffer.popleft()[0]
+        replan()

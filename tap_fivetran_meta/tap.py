@@ -23,9 +23,9 @@ from tap_fivetran_meta.activation import ActivationTracker
 from tap_fivetran_meta.config_checks import semantic_config_errors
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.message_volume import StateFlushingWriter, StateThrottle
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
-from tap_fivetran_meta.state_throttle import StateThrottle
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -202,6 +202,7 @@ class TapFivetranMeta(Tap):
     name = "tap-fivetran-meta"
     package_name = "tap-fivetran-meta"
     config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = StateFlushingWriter
 
     #: The connection record being synced; its child streams sync right after it.
     current_connection: dict[str, Any] | None = None
@@ -244,7 +245,7 @@ class TapFivetranMeta(Tap):
 
     @cached_property
     def state_throttle(self) -> StateThrottle:
-        """Limits STATE messages written at child contexts' ends (see state_throttle.py)."""
+        """Limits STATE messages written at child contexts' ends (see message_volume.py)."""
         return StateThrottle(int(self.config.get("records_per_state_message", 10000)))
 
     @cached_property

@@ -62,12 +62,33 @@ def test_concurrency_1_and_8_emit_identical_singer_output(
 
 def test_read_ahead_plans_each_record_once_and_keeps_order() -> None:
     planned: list[int] = []
+
+    def plan(item: int) -> bool:
+        planned.append(item)
+        return True
+
     out = []
-    for item in read_ahead(range(10), planned.append, 3):
+    for item in read_ahead(range(10), plan, 3):
         out.append(item)
         assert len(planned) <= item + 4  # never more than lookahead + 1 ahead
     assert out == list(range(10))
     assert planned == list(range(10))
+
+
+def test_read_ahead_replans_what_was_not_ready() -> None:
+    ready_after: dict[int, int] = {}
+    handed: list[int] = []
+
+    def plan(item: int) -> bool:
+        ready_after[item] = ready_after.get(item, 0) + 1
+        return len(handed) >= 1  # nothing can be planned before the first hand-over
+
+    for item in read_ahead(range(5), plan, 2):
+        handed.append(item)
+    assert handed == list(range(5))
+    assert ready_after[0] == 1  # handed on before it could be planned: not retried
+    assert ready_after[1] == 2  # planned again after record 0 was handed on
+    assert ready_after[3] == 1  # read after the hand-over: planned at once
 
 
 def test_prefetcher_take_runs_inline_when_not_submitted_and_reraises() -> None:

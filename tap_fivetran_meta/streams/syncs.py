@@ -20,6 +20,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.partition_state import (
     bookmark_timestamp,
     bookmark_value,
@@ -28,7 +29,6 @@ from tap_fivetran_meta.partition_state import (
 )
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
-from tap_fivetran_meta.state_throttle import ThrottledStateMixin
 from tap_fivetran_meta.status_history import status_row
 from tap_fivetran_meta.streams.core import ConnectionsStream
 from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
@@ -138,6 +138,7 @@ class SyncHistoryStream(FivetranStream):
         super().__init__(*args, **kwargs)
         self._endpoint_confirmed = False
         self._disabled = False
+        self._probing = False  # a first request, not yet answered, is in flight
 
     # --- settings -----------------------------------------------------------------------
 
@@ -256,6 +257,7 @@ class SyncHistoryStream(FivetranStream):
         fetched = self._tap.prefetcher.take(
             self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
         )
+        self._probing = False
         for rows in fetched.windows:
             for row in rows:
                 if row["sync_key"] in seen or row["started_at"] < oldest:
@@ -319,17 +321,24 @@ class SyncHistoryStream(FivetranStream):
         return (self.name, str(context["connection_id"]), format_timestamp(start))
 
     @override
-    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+    def prefetch_jobs(self, context: dict[str, Any]) -> list[tuple[Hashable, Any]] | None:
         """Fetch a connection's windows ahead, once the endpoint is known to exist.
 
-        Runs on the main thread: it only reads the bookmark (never creates state), so
-        state and output stay exactly those of a sequential run.
+        Until a first answer confirmed the endpoint, only one connection (the first to
+        be synced, as in a sequential run) is fetched ahead and the others wait, so an
+        absent endpoint is detected exactly as sequentially. Runs on the main thread:
+        it only reads the bookmark (never creates state), so state and output stay
+        those of a sequential run.
         """
-        if self._disabled or not self._endpoint_confirmed:
-            return
+        if self._disabled:
+            return []
+        if not self._endpoint_confirmed:
+            if self._probing:
+                return None
+            self._probing = True
         start = self._read_start(self._peek_bookmark(str(context["connection_id"])))
         windows = plan_windows(start, self.run_end)
-        yield self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
+        return [(self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows))]
 
     def _peek_bookmark(self, connection_id: str) -> datetime | None:
         for partition in self.stream_state.get("partitions") or ():
@@ -383,7 +392,7 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-class ConnectionStatusHistoryStream(ThrottledStateMixin, Stream):
+class ConnectionStatusHistoryStream(MessageVolumeMixin, Stream):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and

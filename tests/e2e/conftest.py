@@ -99,15 +99,10 @@ def warehouse(pg_dsn: str, tmp_path: Path) -> Iterator[Warehouse]:
     wh.execute(f'drop schema if exists "{wh.schema}" cascade')
 
 
-def meltano_run(
-    warehouse: Warehouse,
-    api_url: str,
-    *,
-    loader: str = "target-postgres",
-    extra_env: dict[str, str] | None = None,
-    timeout: int = 300,
-) -> subprocess.CompletedProcess[str]:
-    """``meltano run tap-fivetran-meta <loader>`` against the simulator and test database."""
+def meltano_env(
+    warehouse: Warehouse, api_url: str, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Environment for a Meltano command against the simulator and the test database."""
     from urllib.parse import urlparse
 
     pg = urlparse(warehouse.dsn)
@@ -124,13 +119,27 @@ def meltano_run(
             "TARGET_POSTGRES_PASSWORD": pg.password or "postgres",
             "TARGET_POSTGRES_DATABASE": (pg.path or "/postgres").lstrip("/"),
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": warehouse.schema,
+            "TARGET_DUCKDB_FILEPATH": str(warehouse.state_db.parent / "warehouse.duckdb"),
+            "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": warehouse.schema,
         }
     )
     env.update(extra_env or {})
+    return env
+
+
+def meltano_run(
+    warehouse: Warehouse,
+    api_url: str,
+    *,
+    loader: str = "target-postgres",
+    extra_env: dict[str, str] | None = None,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``meltano run tap-fivetran-meta <loader>`` against the simulator and test database."""
     return subprocess.run(
         [str(MELTANO), "run", "tap-fivetran-meta", loader],
         cwd=ROOT,
-        env=env,
+        env=meltano_env(warehouse, api_url, extra_env),
         capture_output=True,
         text=True,
         timeout=timeout,
