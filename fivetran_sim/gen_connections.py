@@ -9,7 +9,7 @@ from fivetran_sim.gen_groups import MASKED
 from fivetran_sim.ids import text_key
 from fivetran_sim.model import Connection, JsonDict
 from fivetran_sim.scenarios import Setup, build_setup
-from fivetran_sim.timefmt import MILLI, fmt
+from fivetran_sim.timefmt import MILLI, MINUTE, fmt
 from fivetran_sim.words import ADJECTIVES, NOUNS
 
 _SERVICE_WEIGHTS = tuple((service, service.weight) for service in cat.SOURCE_SERVICES)
@@ -103,6 +103,14 @@ def build_connections(
     return connections
 
 
+def _no_tighter_than(frequency: int, floor_minutes: int) -> int:
+    """The smallest offered sync frequency at least ``floor_minutes`` (or the largest)."""
+    if frequency >= floor_minutes:
+        return frequency
+    offered = sorted(f for f, _ in cat.SYNC_FREQUENCIES)
+    return next((f for f in offered if f >= floor_minutes), offered[-1])
+
+
 def _connection(
     ctx: GenContext, scenario: str, group_id: str, namer: SchemaNamer, user_ids: list[str]
 ) -> Connection:
@@ -113,6 +121,10 @@ def _connection(
     frequency = ctx.weighted(cat.SYNC_FREQUENCIES)
     if scenario == m.STALE:
         frequency = min(frequency, 360)
+    else:
+        # Syncs are generated no closer than min_sync_interval_minutes apart; a schedule
+        # tighter than that would make every connection look stale to a freshness check.
+        frequency = _no_tighter_than(frequency, ctx.min_interval // MINUTE)
     setup = build_setup(ctx, key, scenario, ctx.interval_for(frequency))
     item: JsonDict = {
         "id": conn_id,
