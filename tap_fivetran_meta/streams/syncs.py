@@ -21,6 +21,7 @@ from singer_sdk import typing as th
 
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
+from tap_fivetran_meta.partition_index import IndexedPartitionsMixin, IndexedStateManager
 from tap_fivetran_meta.partition_state import (
     bookmark_timestamp,
     bookmark_value,
@@ -88,7 +89,7 @@ def fivetran_code(response: requests.Response) -> str:
     return code if isinstance(code, str) else ""
 
 
-class SyncHistoryStream(FivetranStream):
+class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     """Syncs of each connection (``GET /connections/{id}/sync-history``), incrementally.
 
     Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of at most
@@ -341,10 +342,10 @@ class SyncHistoryStream(FivetranStream):
         return [(self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows))]
 
     def _peek_bookmark(self, connection_id: str) -> datetime | None:
-        for partition in self.stream_state.get("partitions") or ():
-            if partition.get("context") == {"connection_id": connection_id}:
-                return bookmark_timestamp(partition, self._bookmark_key)
-        return None
+        manager = self.state_manager
+        assert isinstance(manager, IndexedStateManager)  # noqa: S101
+        partition = manager.peek_context_state({"connection_id": connection_id})
+        return None if partition is None else bookmark_timestamp(partition, self._bookmark_key)
 
     def _fetch_windows(self, context: Context | dict[str, Any], windows: list[Window]) -> Fetched:
         """Rows of each window in order, stopping at the first refused one (thread-safe)."""
@@ -392,7 +393,7 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-class ConnectionStatusHistoryStream(MessageVolumeMixin, Stream):
+class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, Stream):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and
