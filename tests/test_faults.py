@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -191,43 +192,33 @@ def test_vanished_connection_between_list_and_children(
         fresh_sim.delete_connection(victim)
 
 
-def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_path) -> None:
-    fresh_sim.add_fault(FaultRule(path=r"^/v1/groups$", kind="envelope_error"))
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"api_url": fresh_sim.url, "api_key": KEY, "api_secret": SECRET}))
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LOGLEVEL": "DEBUG"}
-    failed = subprocess.run(
-        [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config)],
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(config.parent), "LOGLEVEL": "DEBUG"}
+    return subprocess.run(
+        [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=120,
         env=env,
         check=False,
     )
+
+
+def test_cli_exit_codes_and_debug_output_never_leak(fresh_sim: Simulator, tmp_path: Path) -> None:
+    fresh_sim.add_fault(FaultRule(path=r"^/v1/groups$", kind="envelope_error"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_url": fresh_sim.url, "api_key": KEY, "api_secret": SECRET}))
+    failed = _cli(config)
     assert failed.returncode == 1
     assert "instead of 'Success'" in failed.stderr
     assert "Traceback" not in failed.stderr
     fresh_sim.clear_faults()
-    tested = subprocess.run(
-        [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config), "--test"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    tested = _cli(config, "--test")
     assert tested.returncode == 0, tested.stderr[-3000:]
     assert "Connected to Fivetran account" in tested.stderr
     assert "user (scoped) key" in tested.stderr
     config.write_text(json.dumps({"api_url": fresh_sim.url, "api_key": KEY, "api_secret": "nope"}))
-    refused = subprocess.run(
-        [sys.executable, "-m", "tap_fivetran_meta", "--config", str(config), "--test"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    refused = _cli(config, "--test")
     assert refused.returncode == 1
     assert "Check api_key and api_secret" in refused.stderr
     for output in (failed, tested, refused):
