@@ -299,6 +299,27 @@ class TapFivetranMeta(Tap):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._check_catalog_streams()
+
+    def _check_catalog_streams(self) -> None:
+        """Refuse a catalog naming streams this tap does not have.
+
+        A typo or an old catalog would otherwise be ignored silently.
+        """
+        if self.input_catalog is None:
+            return
+        unknown = sorted(
+            entry.tap_stream_id
+            for entry in self.input_catalog.streams
+            if entry.tap_stream_id not in self.streams
+        )
+        if unknown:
+            known = ", ".join(sorted(self.streams))
+            msg = f"The catalog names unknown streams: {', '.join(unknown)}. Known: {known}."
+            raise ConfigValidationError(msg, errors=[msg])
+
     # --- config validation ---------------------------------------------------------------
 
     @override

@@ -80,3 +80,28 @@ def test_malformed_state_file_is_a_readable_error(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_malformed_catalog_file_is_a_readable_error(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('{"streams": [')
+    result = run(["--catalog", str(catalog)], tmp_path, fx.CONFIG)
+    assert result.returncode != 0
+    assert "not valid JSON" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_stream_in_catalog_is_refused(tmp_path: Path) -> None:
+    discovered = run(["--discover"], tmp_path)
+    catalog = json.loads(discovered.stdout)
+    entry = dict(catalog["streams"][0])
+    entry["tap_stream_id"] = entry["stream"] = "conections"
+    catalog["streams"].append(entry)
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    result = run(["--catalog", str(path)], tmp_path, fx.CONFIG)
+    assert result.returncode != 0
+    assert "unknown streams: conections" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,58 @@
+"""webhook_events: the inbox lands incrementally through Meltano into PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tap_fivetran_meta.webhooks.events import parse_event
+from tap_fivetran_meta.webhooks.store import Inbox
+
+from conftest import Warehouse, meltano_run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
+
+
+def deliver(inbox_path: Path, first: int, count: int) -> None:
+    with Inbox(inbox_path) as inbox:
+        for n in range(first, first + count):
+            body = {
+                "event": "sync_end",
+                "created": f"2026-11-26T10:{n // 60:02d}:{n % 60:02d}.000Z",
+                "connector_type": "postgres",
+                "connector_id": f"conn_{n % 3}",
+                "connector_name": "pg",
+                "sync_id": f"sync-{n}",
+                "destination_group_id": "group_a",
+                "data": {"status": "SUCCESSFUL" if n % 4 else "FAILURE_WITH_TASK", "reason": None},
+            }
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            inbox.add(
+                parse_event(raw), received_at="2026-11-26T11:00:00.000000Z", signature_verified=True
+            )
+
+
+def test_webhook_events_round_trip(warehouse: Warehouse, tmp_path: Path) -> None:
+    inbox_path = tmp_path / "inbox.sqlite"
+    deliver(inbox_path, 0, 30)
+    env = {
+        "TAP_FIVETRAN_META_WEBHOOK_INBOX_PATH": str(inbox_path),
+        "TAP_FIVETRAN_META__SELECT": json.dumps(["webhook_events.*"]),
+    }
+    # The API is never called for this stream alone: an unreachable URL proves it.
+    first = meltano_run(warehouse, "http://127.0.0.1:9/v1", extra_env=env)
+    assert first.returncode == 0, first.stderr[-4000:]
+    assert warehouse.count("webhook_events") == 30
+
+    second_started = warehouse.query("select now() at time zone 'utc'")[0][0]
+    deliver(inbox_path, 30, 12)
+    deliver(inbox_path, 0, 5)  # Fivetran retries: identical bodies, stored once
+    second = meltano_run(warehouse, "http://127.0.0.1:9/v1", extra_env=env)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert warehouse.count("webhook_events") == 42
+    touched = warehouse.count("webhook_events", f"where _sdc_batched_at >= '{second_started}'")
+    assert touched == 12  # only the new events were read (bookmark on seq)
+    failures = warehouse.count("webhook_events", "where status = 'FAILURE_WITH_TASK'")
+    assert failures == len([n for n in range(42) if n % 4 == 0])
