@@ -60,10 +60,11 @@ def run_tap(sim: Simulator, concurrency: int, workdir: Path) -> RunResult:
     path.write_text(json.dumps(config))
     sim.reset_counts()
     records: Counter[str] = Counter()
-    env = {**os.environ, "LOGLEVEL": "WARNING"}
+    peak_file = workdir / f"peak-{concurrency}.txt"
+    env = {**os.environ, "LOGLEVEL": "WARNING", "PEAK_RSS_FILE": str(peak_file)}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tap_fivetran_meta", "--config", str(path)],
+        [sys.executable, str(ROOT / "benchmarks" / "peak_rss_tap.py"), "--config", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -79,7 +80,7 @@ def run_tap(sim: Simulator, concurrency: int, workdir: Path) -> RunResult:
     return RunResult(
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=int(peak_file.read_text()) / 1024,
         records=records,
         requests=sim.total_requests(),
         by_endpoint=sim.request_counts(),

@@ -26,10 +26,14 @@ resumes from a little earlier, and primary-key upserts absorb the rows read agai
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.io_base import SingerMessageType, SingerWriter
+from singer_sdk.singerlib import StateMessage
+from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
     from singer_sdk import Stream
@@ -82,10 +86,39 @@ FLUSH_AFTER = frozenset({SingerMessageType.STATE, SingerMessageType.ACTIVATE_VER
 
 
 class StateFlushingWriter(SingerWriter):
-    """Writes messages in order; flushes stdout only after STATE and ACTIVATE_VERSION."""
+    """Writes messages in order; flushes stdout only after STATE and ACTIVATE_VERSION.
+
+    STATE messages are serialised straight from their value: the SDK's generic path
+    first deep-copies the whole state (one bookmark per connection) into a new dict.
+    """
+
+    def serialize_message(self, message: Any) -> str:
+        """One JSON line; STATE without the intermediate deep copy."""
+        if message.type == SingerMessageType.STATE:
+            return serialize_json({"type": SingerMessageType.STATE, "value": message.value})
+        return str(super().serialize_message(message))
 
     def write_message(self, message: Any) -> None:
         """Write one message line."""
         sys.stdout.write(self.format_message(message) + "\n")
         if message.type in FLUSH_AFTER:
             sys.stdout.flush()
+
+
+class CompactStateWriter(StateWriter):
+    """Skips unchanged STATE like the SDK's, remembering a digest instead of a deep copy.
+
+    The SDK keeps a full deep copy of the last STATE it wrote to compare with the next one;
+    with one bookmark per connection that copy doubles the state's memory for the whole run.
+    """
+
+    def __init__(self, message_writer: Any) -> None:
+        super().__init__(message_writer)
+        self._last_digest: bytes | None = None
+
+    def write_state(self, state: Any) -> None:
+        """Write a STATE message unless it equals the last one written."""
+        digest = hashlib.sha256(serialize_json(state).encode()).digest()
+        if digest != self._last_digest:
+            self._message_writer.write_message(StateMessage(value=state))
+            self._last_digest = digest

@@ -23,7 +23,11 @@ from tap_fivetran_meta.activation import ActivationTracker
 from tap_fivetran_meta.config_checks import semantic_config_errors
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
-from tap_fivetran_meta.message_volume import StateFlushingWriter, StateThrottle
+from tap_fivetran_meta.message_volume import (
+    CompactStateWriter,
+    StateFlushingWriter,
+    StateThrottle,
+)
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
 from tap_fivetran_meta.streams import STREAM_TYPES
@@ -301,6 +305,7 @@ class TapFivetranMeta(Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._state_writer = CompactStateWriter(self.message_writer)
         self._check_catalog_streams()
 
     def _check_catalog_streams(self) -> None:
