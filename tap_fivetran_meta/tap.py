@@ -8,6 +8,7 @@ import sys
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import click
 import requests
@@ -45,7 +46,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
     from singer_sdk import Stream
@@ -274,13 +275,23 @@ class TapFivetranMeta(Tap):
     def _destination_details(self) -> dict[str, dict[str, Any] | None]:
         return {}
 
+    def _destination_fetch(self, group_id: str, context: Any) -> Callable[[], Any]:
+        stream = self.streams["destinations"]
+        assert isinstance(stream, DestinationsStream)  # noqa: S101
+        return lambda: stream.fetch_data(f"/destinations/{quote(group_id, safe='')}", context)
+
+    def prefetch_destination_detail(self, group_id: str, context: Any = None) -> None:
+        """Start fetching a destination's details in the background (see prefetch.py)."""
+        if group_id not in self._destination_details:
+            self.prefetcher.submit(
+                ("destination", group_id), self._destination_fetch(group_id, context)
+            )
+
     def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
         """``GET /destinations/{id}``, at most once per destination per run (None if gone)."""
         if group_id not in self._destination_details:
-            stream = self.streams["destinations"]
-            assert isinstance(stream, DestinationsStream)  # noqa: S101
-            self._destination_details[group_id] = stream.fetch_data(
-                f"/destinations/{group_id}", context
+            self._destination_details[group_id] = self.prefetcher.take(
+                ("destination", group_id), self._destination_fetch(group_id, context)
             )
         return self._destination_details[group_id]
 

@@ -9,6 +9,7 @@ from singer_sdk import typing as th
 
 from tap_fivetran_meta import health, redact
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 
 if sys.version_info >= (3, 12):
@@ -95,7 +96,13 @@ class DestinationsStream(FivetranStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        for item in self.request_records(context):
+        def plan(item: dict[str, Any]) -> bool:
+            if self._tap.filters.accepts_group(item.get("id")):
+                self._tap.prefetch_destination_detail(str(item["id"]), context)
+            return True
+
+        listed = self.request_records(context)
+        for item in read_ahead(listed, plan, self._tap.prefetcher.lookahead):
             if not self._tap.filters.accepts_group(item.get("id")):
                 continue
             detail = self._tap.destination_detail(str(item["id"]), context)
