@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hypothesis import given
@@ -17,56 +18,31 @@ from tap_fivetran_meta.schema_config import (
     merge_columns,
 )
 
-PK_PATCH = {
-    "allowed": False,
-    "reason_code": "SYSTEM_COLUMN",
-    "reason": "The column does not support exclusion as it is a Primary Key",
-}
+import api_fixtures
 
-# The example of fivetran-api.md §3.4, plus a second, disabled schema and a second table
-# whose name differs from the first only in case.
-CONFIG: dict[str, Any] = {
-    "enable_new_by_default": True,
-    "schema_change_handling": "ALLOW_ALL",
-    "schemas": {
-        "public": {
-            "name_in_destination": "postgres_public",
-            "enabled": True,
-            "tables": {
-                "employee": {
-                    "name_in_destination": "employee",
-                    "enabled": True,
-                    "sync_mode": "SOFT_DELETE",
-                    "supports_columns_config": True,
-                    "supports_history_mode": True,
-                    "enabled_patch_settings": {"allowed": True},
-                    "columns": {
-                        "id": {
-                            "name_in_destination": "id",
-                            "enabled": True,
-                            "hashed": False,
-                            "is_primary_key": True,
-                            "enabled_patch_settings": PK_PATCH,
-                        }
-                    },
-                },
-                "Employee": {
-                    "name_in_destination": "employee_1",
-                    "enabled": False,
-                    "supports_columns_config": False,
-                    "supports_history_mode": False,
-                    "enabled_patch_settings": {
-                        "allowed": False,
-                        "reason_code": "SYSTEM_TABLE",
-                        "reason": "Required",
-                    },
-                    "columns": {},
-                },
-            },
-        },
-        "archive": {"name_in_destination": "postgres_archive", "enabled": False, "tables": {}},
+# The example of fivetran-api.md §3.4 (shared with the fixture account), plus a second,
+# disabled schema and a second table whose name differs from the first only in case.
+CONFIG: dict[str, Any] = copy.deepcopy(api_fixtures.SCHEMA_CONFIG)
+CONFIG["schemas"]["public"]["tables"]["Employee"] = {
+    "name_in_destination": "employee_1",
+    "enabled": False,
+    "supports_columns_config": False,
+    "supports_history_mode": False,
+    "enabled_patch_settings": {
+        "allowed": False,
+        "reason_code": "SYSTEM_TABLE",
+        "reason": "Required",
     },
+    "columns": {},
 }
+CONFIG["schemas"]["archive"] = {
+    "name_in_destination": "postgres_archive",
+    "enabled": False,
+    "tables": {},
+}
+PK_PATCH = CONFIG["schemas"]["public"]["tables"]["employee"]["columns"]["id"][
+    "enabled_patch_settings"
+]
 
 
 def test_settings_row_counts_what_was_found() -> None:
