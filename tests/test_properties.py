@@ -113,3 +113,75 @@ def test_last_sync_succeeded_is_antisymmetric() -> None:
         assert first is not None
         assert second is not None
         assert first != second
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+sync_item = st.dictionaries(
+    st.sampled_from(
+        [
+            "sync_id",
+            "id",
+            "start",
+            "started_at",
+            "start_time",
+            "end",
+            "completed_at",
+            "end_time",
+            "status",
+            "reason",
+            "extract_records",
+            "load_records",
+            "process_records",
+            "other",
+        ]
+    ),
+    json_values | timestamps,
+    max_size=10,
+)
+
+
+@given(st.one_of(sync_item, json_values))
+def test_sync_items_parse_or_are_skipped_never_raise(item: Any) -> None:
+    from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+
+    row = parse_sync_item(item, ConnectionRef("c1", "g1", "postgres"))
+    if row is not None:
+        assert row["connection_id"] == "c1"
+        assert row["started_at"].endswith("Z")
+        assert row["sync_key"]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["replication_key_value", "replication_key", "context", "x"]), json_values
+    )
+)
+def test_bookmark_reading_tolerates_any_stored_state(partition: dict[str, Any]) -> None:
+    from tap_fivetran_meta.partition_state import bookmark_timestamp
+
+    value = bookmark_timestamp(partition, "started_at")
+    assert value is None or value.tzinfo is not None
+
+
+@given(json_values)
+def test_scrub_never_keeps_a_mask_or_secret_key(value: Any) -> None:
+    from tap_fivetran_meta import redact
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                assert not redact.is_secret_key(str(key))
+                assert not redact.is_masked(item)
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                assert not redact.is_masked(item)
+                walk(item)
+
+    walk(redact.scrub({"config": value, "password": "x", "nested": {"token": "******"}}))
