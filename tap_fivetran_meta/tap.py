@@ -336,6 +336,37 @@ class TapFivetranMeta(Tap):
             msg = f"The catalog names unknown streams: {', '.join(unknown)}. Known: {known}."
             raise ConfigValidationError(msg, errors=[msg])
 
+    # --- termination -----------------------------------------------------------------
+
+    _termination_hold = 0
+    _held_signal: tuple[int, Any] | None = None
+
+    @contextmanager
+    def deferred_termination(self) -> Iterator[None]:
+        """Hold SIGTERM/SIGINT handling until the block is done.
+
+        The SDK's handler writes the current STATE and exits. Streams that emit a
+        record and then commit its bookmark wrap both in this block, so a signal can
+        never produce a STATE that lacks a record already written (or the reverse).
+        """
+        self._termination_hold += 1
+        try:
+            yield
+        finally:
+            self._termination_hold -= 1
+            held, self._held_signal = self._held_signal, None
+            if held is not None and self._termination_hold == 0:
+                super()._handle_termination(*held)
+            elif held is not None:
+                self._held_signal = held
+
+    @override
+    def _handle_termination(self, signum: int, frame: Any) -> None:
+        if self._termination_hold:
+            self._held_signal = (signum, frame)
+            return
+        super()._handle_termination(signum, frame)
+
     # --- config validation ---------------------------------------------------------------
 
     @override

@@ -105,3 +105,26 @@ def test_unknown_stream_in_catalog_is_refused(tmp_path: Path) -> None:
     assert "unknown streams: conections" in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+def test_termination_is_held_until_a_record_and_its_state_are_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    from singer_sdk import Tap
+
+    from tap_fivetran_meta.tap import TapFivetranMeta
+
+    exits: list[int] = []
+    monkeypatch.setattr(
+        Tap, "_handle_termination", lambda self, signum, frame: exits.append(signum)
+    )
+    tap = TapFivetranMeta(config=fx.CONFIG, parse_env_config=False)
+    with tap.deferred_termination():
+        with tap.deferred_termination():
+            tap._handle_termination(signal.SIGTERM, None)
+        assert exits == []  # still inside the outer block
+    assert exits == [signal.SIGTERM]
+    tap._handle_termination(signal.SIGINT, None)
+    assert exits == [signal.SIGTERM, signal.SIGINT]

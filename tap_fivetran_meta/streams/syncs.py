@@ -265,10 +265,13 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                     continue
                 started, digest = _when(row["started_at"]), row_digest(row)
                 seen[row["sync_key"]] = (started, digest)
-                if digest not in unchanged:
-                    yield row
-                progress.observe(started, running=row["ended_at"] is None)
-                self._commit(partition, previous, progress, complete=False)
+                # A SIGTERM between the record and its bookmark would write a STATE
+                # without that row's bookmark: hold it until both are done.
+                with self._tap.deferred_termination():
+                    if digest not in unchanged:
+                        yield row
+                    progress.observe(started, running=row["ended_at"] is None)
+                    self._commit(partition, previous, progress, complete=False)
         if fetched.stopped_by is not None:
             return  # incomplete read: the bookmark keeps what was emitted
         bookmark = self._commit(partition, previous, progress, complete=True)
@@ -461,12 +464,13 @@ class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, 
             row = self._changed_row(context, partition)
             if row is None:
                 return
-            yield row
-            # Only now, after the record was written, does state learn about it.
-            assert self.replication_key  # noqa: S101 - set on the class
-            previous = bookmark_value(partition, self.replication_key)
-            observed = max(filter(None, (previous, row["observed_at"])))
-            commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
+            with self._tap.deferred_termination():  # record and fingerprint, or neither
+                yield row
+                # Only now, after the record was written, does state learn about it.
+                assert self.replication_key  # noqa: S101 - set on the class
+                previous = bookmark_value(partition, self.replication_key)
+                observed = max(filter(None, (previous, row["observed_at"])))
+                commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
         finally:
             clear_transient(partition)
 
