@@ -35,6 +35,14 @@ def _without(item: JsonDict, keys: tuple[str, ...]) -> JsonDict:
     return {k: v for k, v in item.items() if k not in keys}
 
 
+def _lookup(table: Mapping[str, JsonDict], entity: str, entity_id: str) -> JsonDict:
+    """The entity with this id, or a ``NotFound_<entity>`` 404."""
+    found = table.get(entity_id)
+    if found is None:
+        raise not_found(entity, entity_id)
+    return found
+
+
 def _sorted_page(
     items: Mapping[str, JsonDict],
     query: Query,
@@ -66,10 +74,7 @@ def list_groups(state: State, params: Params, query: Query) -> Reply:
 
 def group_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/groups/{id}``."""
-    group = state.dataset.groups.get(params["id"])
-    if group is None:
-        raise not_found("Group", params["id"])
-    return group, None
+    return _lookup(state.dataset.groups, "Group", params["id"]), None
 
 
 def _connection_page(state: State, ids: list[str], query: Query) -> JsonDict:
@@ -120,10 +125,7 @@ def list_destinations(state: State, params: Params, query: Query) -> Reply:
 
 def destination_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/destinations/{id}``."""
-    destination = state.dataset.destinations.get(params["id"])
-    if destination is None:
-        raise not_found("Destination", params["id"])
-    return destination, None
+    return _lookup(state.dataset.destinations, "Destination", params["id"]), None
 
 
 # ----------------------------------------------------------------------- connections
@@ -229,10 +231,7 @@ def list_users(state: State, params: Params, query: Query) -> Reply:
 
 def user_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/users/{id}``."""
-    user = state.dataset.users.get(params["id"])
-    if user is None:
-        raise not_found("User", params["id"])
-    return user, None
+    return _lookup(state.dataset.users, "User", params["id"]), None
 
 
 def _membership_page(
@@ -263,10 +262,7 @@ def list_teams(state: State, params: Params, query: Query) -> Reply:
 
 def team_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/teams/{id}``."""
-    team = state.dataset.teams.get(params["id"])
-    if team is None:
-        raise not_found("Team", params["id"])
-    return team, None
+    return _lookup(state.dataset.teams, "Team", params["id"]), None
 
 
 def team_users(state: State, params: Params, query: Query) -> Reply:
@@ -305,10 +301,7 @@ def list_webhooks(state: State, params: Params, query: Query) -> Reply:
 
 def webhook_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/webhooks/{id}``."""
-    hook = state.dataset.webhooks.get(params["id"])
-    if hook is None:
-        raise not_found("Webhook", params["id"])
-    return hook, None
+    return _lookup(state.dataset.webhooks, "Webhook", params["id"]), None
 
 
 def list_connector_types(state: State, params: Params, query: Query) -> Reply:
@@ -318,10 +311,7 @@ def list_connector_types(state: State, params: Params, query: Query) -> Reply:
 
 def connector_type_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/metadata/connector-types/{id}``."""
-    entry = state.dataset.connector_types.get(params["id"])
-    if entry is None:
-        raise not_found("ConnectorType", params["id"])
-    return entry, None
+    return _lookup(state.dataset.connector_types, "ConnectorType", params["id"]), None
 
 
 def _transformation_group(state: State, item: JsonDict) -> str | None:
@@ -356,10 +346,7 @@ def list_transformations(state: State, params: Params, query: Query) -> Reply:
 
 def transformation_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/transformations/{id}``."""
-    item = state.dataset.transformations.get(params["id"])
-    if item is None:
-        raise not_found("Transformation", params["id"])
-    return item, None
+    return _lookup(state.dataset.transformations, "Transformation", params["id"]), None
 
 
 def list_projects(state: State, params: Params, query: Query) -> Reply:
@@ -370,10 +357,7 @@ def list_projects(state: State, params: Params, query: Query) -> Reply:
 
 def project_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/transformation-projects/{id}``."""
-    project = state.dataset.projects.get(params["id"])
-    if project is None:
-        raise not_found("TransformationProject", params["id"])
-    return project, None
+    return _lookup(state.dataset.projects, "TransformationProject", params["id"]), None
 
 
 ROUTES: list[Route] = [
