@@ -34,6 +34,12 @@ SETUP_TEST = th.ObjectType(
     prop("details", th.CustomType({"type": ["object", "string", "null"]}), "Extra details."),
 )
 
+#: Columns a child of ``connections`` copies from its parent connection.
+CONNECTION_COLUMNS = (
+    prop("group_id", th.StringType, "Group (and destination) of the connection."),
+    prop("service", th.StringType, "Connector type of the connection, e.g. 'postgres'."),
+)
+
 MEMBERSHIP_FIELDS = (
     prop("role", th.StringType, "Role granted by the membership, e.g. 'Destination Analyst'."),
     prop("created_at", DT, "When the membership was created (UTC)."),

@@ -37,7 +37,7 @@ from tap_fivetran_meta.schema_config import (
     flatten,
     merge_columns,
 )
-from tap_fivetran_meta.schemas.fragments import key, prop
+from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, key, prop
 from tap_fivetran_meta.streams.core import ConnectionsStream
 
 if sys.version_info >= (3, 12):
@@ -55,11 +55,7 @@ if TYPE_CHECKING:
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
 
-CONNECTION_KEY = (
-    key("connection_id", "Connection id."),
-    prop("group_id", th.StringType, "Group (and destination) of the connection."),
-    prop("service", th.StringType, "Connector type, e.g. 'postgres'."),
-)
+CONNECTION_KEY = (key("connection_id", "Connection id."), *CONNECTION_COLUMNS)
 
 PATCH_SETTINGS = th.ObjectType(
     prop("allowed", th.BooleanType, "Whether the item may be disabled (excluded)."),

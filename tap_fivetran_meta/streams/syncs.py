@@ -29,7 +29,7 @@ from tap_fivetran_meta.partition_state import (
     commit,
 )
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
-from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
+from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
 from tap_fivetran_meta.status_history import status_row
 from tap_fivetran_meta.streams.core import ConnectionsStream
 from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
@@ -129,8 +129,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         prop("load_records", th.IntegerType, "Records loaded, if reported."),
         prop("stage_figures", OPAQUE, "Every extract/process/load/total figure reported."),
         prop("extra_fields", OPAQUE, "Item fields not mapped to a column, as returned."),
-        prop("group_id", th.StringType, "Group (destination) of the connection."),
-        prop("service", th.StringType, "Connector type of the connection."),
+        *CONNECTION_COLUMNS,
     ).to_dict()
 
     _tap: TapFivetranMeta
@@ -425,8 +424,7 @@ class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, 
             th.StringType,
             "Fingerprint of the connection's previous row; null for its first row.",
         ),
-        prop("group_id", th.StringType, "Group (destination) of the connection."),
-        prop("service", th.StringType, "Connector type of the connection."),
+        *CONNECTION_COLUMNS,
         prop("paused", th.BooleanType, "Whether the connection is paused."),
         prop("setup_state", th.StringType, "incomplete, connected or broken."),
         prop("sync_state", th.StringType, "scheduled, syncing, paused or rescheduled."),
