@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from webhook_helpers import SECRET, read_response, signed_payload
+from webhook_helpers import SECRET, read_response, signed_payload, wait_refused
 
 from benchmarks.webhook_load import REPO, start_receiver
 from tap_fivetran_meta.webhooks.cli import main
@@ -141,7 +141,7 @@ def test_signal_finishes_in_flight_request_then_exits_0(
             sock.sendall(head + body[:20])
             time.sleep(0.3)
             receiver.process.send_signal(signum)
-            _wait_refused(port)  # no longer accepting...
+            wait_refused(port)  # no longer accepting...
             assert receiver.process.poll() is None  # ...but waiting for our request
             sock.sendall(body[20:])
             response = read_response(sock)
@@ -154,16 +154,3 @@ def test_signal_finishes_in_flight_request_then_exits_0(
     assert "stopped" in log
     assert not (tmp_path / "inbox.sqlite-wal").exists()  # the inbox was closed cleanly
     assert [row["event_id"] for row in iter_events(inbox)] == [event_id_for(body)]
-
-
-def _wait_refused(port: int) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except ConnectionRefusedError:
-            return
-        except ConnectionResetError:
-            pass  # queued in the backlog as the listener closed; try again
-        time.sleep(0.05)
-    pytest.fail("the receiver still accepts connections after the signal")

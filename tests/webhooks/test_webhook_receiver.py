@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from webhook_helpers import LIVE_SYNC_END, SECRET, read_response, signed_payload
+from webhook_helpers import LIVE_SYNC_END, SECRET, read_response, signed_payload, wait_refused
 
 from tap_fivetran_meta.webhooks.events import event_id_for
 from tap_fivetran_meta.webhooks.signature import compute_signature
@@ -313,7 +313,7 @@ def test_shutdown_stops_accepting_and_finishes_requests_in_flight(
         sock.sendall(_head(receiver, extra) + body[:10])
         time.sleep(0.2)  # the handler is now waiting for the rest of the body
         receiver.stop.set()
-        _wait_refused(receiver.port)
+        wait_refused(receiver.port)
         assert receiver.thread.is_alive()  # still waiting for our request
         sock.sendall(body[10:])
         response = read_response(sock)
@@ -321,19 +321,6 @@ def test_shutdown_stops_accepting_and_finishes_requests_in_flight(
     receiver.thread.join(5)
     assert not receiver.thread.is_alive()
     assert [row["event_id"] for row in receiver.stored()] == [event_id_for(body)]
-
-
-def _wait_refused(port: int) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except ConnectionRefusedError:
-            return
-        except ConnectionResetError:
-            pass  # queued in the backlog as the listener closed; try again
-        time.sleep(0.05)
-    pytest.fail("the receiver still accepts connections after shutdown")
 
 
 def test_store_schema_and_pragmas(receiver: RunningReceiver) -> None:

@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,3 +118,19 @@ def fill_inbox(path: Path, bodies: list[bytes], *, verified: bool = True) -> Non
                 received_at="2026-05-22T00:06:09.000000Z",
                 signature_verified=verified,
             )
+
+
+def wait_refused(port: int) -> None:
+    """Wait until nothing accepts connections on ``port`` any more (fail after 5 s)."""
+    import pytest
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        except ConnectionResetError:
+            pass  # queued in the backlog as the listener closed; try again
+        time.sleep(0.05)
+    pytest.fail("the receiver still accepts connections after shutdown")
