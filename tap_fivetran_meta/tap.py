@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
     from singer_sdk import Stream
 
+    from tap_fivetran_meta.streams.schemas import LastSchemaConfig
+
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 
 
@@ -211,6 +213,8 @@ class TapFivetranMeta(Tap):
 
     #: The connection record being synced; its child streams sync right after it.
     current_connection: dict[str, Any] | None = None
+    #: The schema config of that connection, shared by the five schema streams.
+    last_schema_config: LastSchemaConfig | None = None
 
     # --- run-wide shared objects ---------------------------------------------------------
 

@@ -20,7 +20,6 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-from weakref import WeakKeyDictionary
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
-    from tap_fivetran_meta.tap import TapFivetranMeta
 
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
@@ -68,16 +66,13 @@ PATCH_SETTINGS = th.ObjectType(
 
 
 @dataclass(frozen=True)
-class _LastConfig:
+class LastSchemaConfig:
     """The schema config of the connection whose children are syncing."""
 
     connection_id: str
     config: FlatConfig | None
     miss_reason: str | None
     fetched_by: str
-
-
-_LAST_CONFIG: WeakKeyDictionary[TapFivetranMeta, _LastConfig] = WeakKeyDictionary()
 
 
 @dataclass
@@ -149,15 +144,15 @@ class _SchemaConfigStream(FivetranStream):
             The config, or None (counted as a skipped parent) when it does not exist.
         """
         connection_id = str(context["connection_id"])
-        last = _LAST_CONFIG.get(self._tap)
+        last = self._tap.last_schema_config
         if last is None or last.connection_id != connection_id:
             last = self._fetch_config(connection_id, context)
-            _LAST_CONFIG[self._tap] = last
+            self._tap.last_schema_config = last
         elif last.config is None and last.fetched_by != self.name:
             self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
         return last.config
 
-    def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> _LastConfig:
+    def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> LastSchemaConfig:
         data, reason = self._tap.prefetcher.take(
             _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
         )
@@ -165,7 +160,7 @@ class _SchemaConfigStream(FivetranStream):
             if reason is None:  # 200 without a config object
                 reason = NO_SCHEMA_CONFIG
                 self.count_skip(reason)
-            return _LastConfig(connection_id, None, reason, self.name)
+            return LastSchemaConfig(connection_id, None, reason, self.name)
         config = flatten(data)
         if config.malformed:
             self.logger.warning(
@@ -175,7 +170,7 @@ class _SchemaConfigStream(FivetranStream):
                 len(config.malformed),
                 "; ".join(config.malformed[:5]),
             )
-        return _LastConfig(connection_id, config, None, self.name)
+        return LastSchemaConfig(connection_id, config, None, self.name)
 
     def _request_config(
         self, connection_id: str, context: dict[str, Any]
