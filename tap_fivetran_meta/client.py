@@ -195,24 +195,36 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
             ``NotFound_*`` code (already counted in ``skip_counts``) or "unavailable".
         """
-        prepared = self.build_prepared_request(
-            method="GET",
-            url=f"{self.url_base}{path}",
-            headers={"Accept": accept_header_for(path)},
-        )
         try:
-            response = self.request_decorator(self._request)(prepared, context)
+            response, tolerated = self._get(path, context)
         except FivetranAPIError as exc:
             if exc.status == 404 and (exc.code or "").startswith("NotFound"):
                 self.count_skip(exc.code or "NotFound")
                 self.logger.info("Skipping one object in '%s': %s", self.name, exc)
                 return None, exc.code or "NotFound"
             raise
-        tolerated = response.__dict__.get(_TOLERATED_ATTR)
         if tolerated:
-            return None, str(tolerated)
+            return None, tolerated
         data = response_payload(response).get("data")
         return (data, None) if isinstance(data, dict) else (None, None)
+
+    def _get(
+        self, path: str, context: Context | None, params: dict[str, Any] | None = None
+    ) -> tuple[requests.Response, str | None]:
+        """One GET at an explicit path through the stream's auth, budget and retries.
+
+        Returns:
+            The response, and the reason its error was tolerated (None for a success).
+        """
+        prepared = self.build_prepared_request(
+            method="GET",
+            url=f"{self.url_base}{path}",
+            params=params or {},
+            headers={"Accept": accept_header_for(path)},
+        )
+        response = self.request_decorator(self._request)(prepared, context)
+        tolerated = response.__dict__.get(_TOLERATED_ATTR)
+        return response, (str(tolerated) if tolerated else None)
 
     def fetch_list(
         self, path: str, context: Context | None, params: dict[str, Any] | None = None
@@ -234,22 +246,14 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             ``NotFound_*`` code, "unavailable", or what the stream's error mapping set).
         """
         paginator = FivetranCursorPaginator(path)
-        send = self.request_decorator(self._request)
         items: list[dict[str, Any]] = []
         while not paginator.finished:
             query = {"limit": int(self.config.get("page_size", 1000)), **(params or {})}
             if paginator.current_value:
                 query["cursor"] = paginator.current_value
-            prepared = self.build_prepared_request(
-                method="GET",
-                url=f"{self.url_base}{path}",
-                params=query,
-                headers={"Accept": accept_header_for(path)},
-            )
-            response = send(prepared, context)
-            tolerated = response.__dict__.get(_TOLERATED_ATTR)
+            response, tolerated = self._get(path, context, query)
             if tolerated:
-                return items, str(tolerated)
+                return items, tolerated
             page = list(self.parse_response(response))
             items.extend(page)
             if not page and not paginator.continue_if_empty(response):
