@@ -97,14 +97,12 @@ class DestinationsStream(FivetranStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         def plan(item: dict[str, Any]) -> bool:
-            if self._tap.filters.accepts_group(item.get("id")):
-                self._tap.prefetch_destination_detail(str(item["id"]), context)
+            self._tap.prefetch_destination_detail(str(item["id"]), context)
             return True
 
-        listed = self.request_records(context)
+        accepts = self._tap.filters.accepts_group
+        listed = (i for i in self.request_records(context) if accepts(i.get("id")))
         for item in read_ahead(listed, plan, self._tap.prefetcher.lookahead):
-            if not self._tap.filters.accepts_group(item.get("id")):
-                continue
             detail = self._tap.destination_detail(str(item["id"]), context)
             yield {**item, **(detail or {})}
 
