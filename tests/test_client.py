@@ -281,3 +281,25 @@ def test_discover_needs_no_config_and_no_network() -> None:
         assert entry["key_properties"], entry["tap_stream_id"]
         assert entry["tap_stream_id"] == entry["tap_stream_id"].lower()
         assert "-" not in entry["tap_stream_id"]
+
+
+def test_filters_apply_to_every_stream_they_concern(api: requests_mock.Mocker) -> None:
+    kept_group = "schoolmaster_heedless"
+    result = run_tap({**fx.CONFIG, "group_ids": [kept_group], "services": ["salesforce"]})
+    assert [r["id"] for r in result.records["groups"]] == [kept_group]
+    assert [r["id"] for r in result.records["destinations"]] == [kept_group]
+    assert [r["id"] for r in result.records["connections"]] == ["broken_arrow"]
+    assert {r["connection_id"] for r in result.records.get("sync_history", [])} <= {"broken_arrow"}
+    # Memberships: only the kept group; the connection membership names a filtered one.
+    objects = {(r["kind"], r["object_id"]) for r in result.records.get("user_memberships", [])}
+    assert objects == set()
+    assert {(r["kind"], r["object_id"]) for r in result.records["team_memberships"]} == {
+        ("user", "cardiac_contemplation"),
+        ("group", kept_group),
+    }
+    # A filtered-out connection or destination costs no request at all.
+    paths = {r.path for r in api.request_history}
+    assert "/v1/destinations/projected_sickle" not in paths
+    assert not any(p.startswith("/v1/connections/speak_inexpensive/") for p in paths)
+    assert not any(p.startswith("/v1/connections/dialectical_remindful/") for p in paths)
+    assert "/v1/connections/broken_arrow/schemas" in paths
