@@ -47,3 +47,16 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(item) for item in value if not is_masked(item)]
     return value
+
+
+#: ``Basic <b64>`` / ``Bearer <token>`` credentials, wherever they appear in a text.
+AUTH_TOKEN_RE = re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
+
+
+def scrub_auth_tokens(text: str) -> str:
+    """Replace HTTP ``Basic``/``Bearer`` credentials in a message with ``<redacted>``.
+
+    For any text the tap logs or raises that may echo a request header back (an API
+    error message, an exception from the HTTP stack).
+    """
+    return AUTH_TOKEN_RE.sub(lambda match: f"{match.group(1)} <redacted>", text)

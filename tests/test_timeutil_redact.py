@@ -66,3 +66,14 @@ def test_scrub_drops_masked_and_secret_named_values() -> None:
         "list": ["a", {"ok": 1}],
         "auth": "PASSWORD",
     }
+
+
+def test_scrub_auth_tokens_hides_basic_and_bearer_credentials() -> None:
+    from tap_fivetran_meta.redact import scrub_auth_tokens
+
+    text = "echo: Authorization: Basic a2V5OnNlY3JldA== and bearer abc.def-ghi, basically fine"
+    scrubbed = scrub_auth_tokens(text)
+    assert "a2V5OnNlY3JldA==" not in scrubbed
+    assert "abc.def-ghi" not in scrubbed
+    assert scrubbed.count("<redacted>") == 2
+    assert "basically fine" in scrubbed
