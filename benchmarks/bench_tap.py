@@ -110,6 +110,7 @@ def minimum_requests(sim: Simulator) -> int:
     ]
     total = 1 + sum(pages(len(items)) for items in account_lists)  # + account/info
     total += len(data.destinations)  # one detail each (config)
+    total += len(data.projects)  # one detail each (status, errors, setup tests)
     for user_id in data.users:
         total += pages(len(data.user_groups.get(user_id, ()))) + pages(
             len(data.user_connections.get(user_id, ()))
@@ -121,7 +122,7 @@ def minimum_requests(sim: Simulator) -> int:
         )
     for connection_id in data.connections:
         total += 1  # schema config (a 404 for a connection without one still costs one)
-        total += pages(len(sim.sync_history(connection_id)))  # one 7-day window, paginated
+        total += pages(len(sim.sync_history(connection_id)))  # one window, paginated
     return total
 
 

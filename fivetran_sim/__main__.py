@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from fivetran_sim.config import SimConfig
+from fivetran_sim.config import TRIAL_RATE_LIMIT_PER_HOUR, SimConfig
 from fivetran_sim.simulator import Simulator
 from fivetran_sim.timefmt import from_us, parse
 
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-limit-per-hour", type=int, default=20000, help="0 disables the limit"
     )
+    serve.add_argument(
+        "--trial",
+        action="store_true",
+        help=f"a trial account: {TRIAL_RATE_LIMIT_PER_HOUR} requests per hour, then 429 "
+        "with Retry-After (overrides --rate-limit-per-hour)",
+    )
     serve.add_argument("--min-sync-interval-minutes", type=int, default=360)
     serve.add_argument("--now", help="initial clock, ISO 8601 (default: current time)")
     serve.add_argument("--system-key", action="store_true", help="report a system key")
@@ -50,7 +56,9 @@ def _config(args: argparse.Namespace) -> SimConfig:
         now=now,
         latency_ms=args.latency_ms,
         history_days=args.history_days,
-        rate_limit_per_hour=args.rate_limit_per_hour or None,
+        rate_limit_per_hour=(
+            TRIAL_RATE_LIMIT_PER_HOUR if args.trial else args.rate_limit_per_hour or None
+        ),
         port=args.port,
         system_key=args.system_key,
         min_sync_interval_minutes=args.min_sync_interval_minutes,

@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fivetran_sim import catalog as cat
-from fivetran_sim.errors import ApiError, invalid, not_found
+from fivetran_sim import errors
+from fivetran_sim.errors import ApiError, invalid
+from fivetran_sim.history import QUEUED_ITEM
 from fivetran_sim.model import Connection, JsonDict
 from fivetran_sim.pagination import paginate
 from fivetran_sim.routes import Route
@@ -20,6 +22,9 @@ Reply = tuple[Any, str | None]
 
 _DESTINATION_DETAIL_KEYS = ("config", "setup_tests")
 _PROJECT_DETAIL_KEYS = ("status", "errors", "setup_tests", "project_config")
+#: In the list item's definition but not in the details' (which add a service-specific
+#: ``config`` of their own).
+_CONNECTION_LIST_ONLY_KEYS = ("external_secrets_keys_config",)
 
 
 def _bool_filter(query: Query, name: str) -> bool | None:
@@ -35,11 +40,16 @@ def _without(item: JsonDict, keys: tuple[str, ...]) -> JsonDict:
     return {k: v for k, v in item.items() if k not in keys}
 
 
-def _lookup(table: Mapping[str, JsonDict], entity: str, entity_id: str) -> JsonDict:
-    """The entity with this id, or a ``NotFound_<entity>`` 404."""
+def not_found(state: State, entity: str, entity_id: str) -> ApiError:
+    """The 404 for an unknown id, in the code style the simulator is configured for."""
+    return errors.not_found(entity, entity_id, prefixed=state.config.prefixed_not_found_codes)
+
+
+def _lookup(state: State, table: Mapping[str, JsonDict], entity: str, entity_id: str) -> JsonDict:
+    """The entity with this id, or a ``NotFound`` 404."""
     found = table.get(entity_id)
     if found is None:
-        raise not_found(entity, entity_id)
+        raise not_found(state, entity, entity_id)
     return found
 
 
@@ -57,7 +67,7 @@ def _sorted_page(
 def _live_connection(state: State, conn_id: str) -> Connection:
     conn = state.connection(conn_id)
     if conn is None:
-        raise not_found("Connection", conn_id)
+        raise not_found(state, "Connection", conn_id)
     return conn
 
 
@@ -74,7 +84,7 @@ def list_groups(state: State, params: Params, query: Query) -> Reply:
 
 def group_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/groups/{id}``."""
-    return _lookup(state.dataset.groups, "Group", params["id"]), None
+    return _lookup(state, state.dataset.groups, "Group", params["id"]), None
 
 
 def _connection_page(state: State, ids: list[str], query: Query) -> JsonDict:
@@ -88,7 +98,7 @@ def _connection_page(state: State, ids: list[str], query: Query) -> JsonDict:
 def group_connections(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/groups/{id}/connections`` (filter ``schema``)."""
     if params["id"] not in state.dataset.groups:
-        raise not_found("Group", params["id"])
+        raise not_found(state, "Group", params["id"])
     ids = state.group_connections.get(params["id"], [])
     return _connection_page(state, ids, query), "Connections list retrieved successfully"
 
@@ -97,7 +107,7 @@ def group_users(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/groups/{id}/users`` (filter ``active``)."""
     group_id = params["id"]
     if group_id not in state.dataset.groups:
-        raise not_found("Group", group_id)
+        raise not_found(state, "Group", group_id)
     ds = state.dataset
     members = {
         uid: ds.users[uid]
@@ -125,7 +135,7 @@ def list_destinations(state: State, params: Params, query: Query) -> Reply:
 
 def destination_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/destinations/{id}``."""
-    return _lookup(state.dataset.destinations, "Destination", params["id"]), None
+    return _lookup(state, state.dataset.destinations, "Destination", params["id"]), None
 
 
 # ----------------------------------------------------------------------- connections
@@ -139,7 +149,7 @@ def list_connections(state: State, params: Params, query: Query) -> Reply:
 def connection_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/connections/{id}`` (list item plus masked ``config``)."""
     conn = _live_connection(state, params["id"])
-    details = dict(state.render_connection(conn))
+    details = _without(state.render_connection(conn), _CONNECTION_LIST_ONLY_KEYS)
     details["config"] = conn.config
     return details, None
 
@@ -186,18 +196,20 @@ def _time_param(query: Query, name: str) -> int | None:
         raise invalid(f"Invalid '{name}': '{raw}' is not an ISO 8601 timestamp") from None
 
 
-def sync_window(query: Query, now_us: int) -> tuple[int, int]:
+def sync_window(query: Query, now_us: int, *, inclusive: bool = False) -> tuple[int, int]:
     """Resolve ``start_time``/``end_time`` with the documented defaults and limits.
 
     Args:
         query: Query parameters.
         now_us: Simulator clock.
+        inclusive: Accept a window of exactly 7 days (by default only shorter ones:
+            Fivetran does not say, so the simulator takes the strict reading).
 
     Returns:
         ``(start, end)`` in epoch microseconds.
 
     Raises:
-        ApiError: 400 when end <= start or the window exceeds 7 days.
+        ApiError: 400 when end <= start or the window exceeds the maximum.
     """
     start = _time_param(query, "start_time")
     end = _time_param(query, "end_time")
@@ -209,17 +221,26 @@ def sync_window(query: Query, now_us: int) -> tuple[int, int]:
         end = start + HOUR
     if end <= start:
         raise invalid("'end_time' must be after 'start_time'")
-    if end - start > 7 * DAY:
-        raise invalid("The time window between 'start_time' and 'end_time' cannot exceed 7 days")
+    span = end - start
+    if span > 7 * DAY or (span == 7 * DAY and not inclusive):
+        raise invalid("Invalid time range: maximum allowed range is 7 days")
     return start, end
 
 
 def sync_history(state: State, params: Params, query: Query) -> Reply:
-    """``GET /v1/connections/{id}/sync-history`` (oldest first, paginated)."""
+    """``GET /v1/connections/{id}/sync-history`` (oldest first, paginated).
+
+    Items are ``{start, end, status}``; a queued first sync is listed last with a null
+    ``start`` in windows that reach the instant it was queued.
+    """
     conn = _live_connection(state, params["id"])
-    start, end = sync_window(query, state.now_us)
-    syncs = {sync.start: sync for sync in state.syncs(conn, start, end)}
-    page = paginate(sorted(syncs), lambda key: syncs[key].to_json(), query)
+    start, end = sync_window(query, state.now_us, inclusive=state.config.sync_window_inclusive)
+    extras = state.config.sync_item_extras
+    items = [sync.to_json(extras=extras) for sync in state.syncs(conn, start, end)]
+    queued = conn.plan.queued_since
+    if queued is not None and start <= state.now_us and end >= queued:
+        items.append(dict(QUEUED_ITEM))
+    page = paginate(list(range(len(items))), items.__getitem__, query)
     return page, "Sync history retrieved successfully"
 
 
@@ -231,28 +252,36 @@ def list_users(state: State, params: Params, query: Query) -> Reply:
 
 def user_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/users/{id}``."""
-    return _lookup(state.dataset.users, "User", params["id"]), None
+    return _lookup(state, state.dataset.users, "User", params["id"]), None
 
 
 def _membership_page(
-    table: Mapping[str, list[JsonDict]], owner: str, entity: str, key: str, query: Query
+    state: State,
+    table: Mapping[str, list[JsonDict]],
+    owner: str,
+    entity: str,
+    key: str,
+    *,
+    query: Query,
 ) -> JsonDict:
     memberships = table.get(owner)
     if memberships is None:
-        raise not_found(entity, owner)
+        raise not_found(state, entity, owner)
     by_key = {m[key]: m for m in memberships}
     return paginate(sorted(by_key), by_key.__getitem__, query)
 
 
 def user_groups(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/users/{id}/groups``."""
-    return _membership_page(state.dataset.user_groups, params["id"], "User", "id", query), None
+    return _membership_page(
+        state, state.dataset.user_groups, params["id"], "User", "id", query=query
+    ), None
 
 
 def user_connections(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/users/{id}/connections``."""
     table = state.dataset.user_connections
-    return _membership_page(table, params["id"], "User", "id", query), None
+    return _membership_page(state, table, params["id"], "User", "id", query=query), None
 
 
 def list_teams(state: State, params: Params, query: Query) -> Reply:
@@ -262,7 +291,7 @@ def list_teams(state: State, params: Params, query: Query) -> Reply:
 
 def team_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/teams/{id}``."""
-    return _lookup(state.dataset.teams, "Team", params["id"]), None
+    return _lookup(state, state.dataset.teams, "Team", params["id"]), None
 
 
 def team_users(state: State, params: Params, query: Query) -> Reply:
@@ -270,22 +299,26 @@ def team_users(state: State, params: Params, query: Query) -> Reply:
     ds = state.dataset
     members = ds.team_users.get(params["id"])
     if members is None:
-        raise not_found("Team", params["id"])
+        raise not_found(state, "Team", params["id"])
     active = _bool_filter(query, "active")
     if active is not None:
         members = [m for m in members if ds.users[m["user_id"]]["active"] is active]
-    return _membership_page({params["id"]: members}, params["id"], "Team", "user_id", query), None
+    return _membership_page(
+        state, {params["id"]: members}, params["id"], "Team", "user_id", query=query
+    ), None
 
 
 def team_groups(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/teams/{id}/groups``."""
-    return _membership_page(state.dataset.team_groups, params["id"], "Team", "id", query), None
+    return _membership_page(
+        state, state.dataset.team_groups, params["id"], "Team", "id", query=query
+    ), None
 
 
 def team_connections(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/teams/{id}/connections``."""
     table = state.dataset.team_connections
-    return _membership_page(table, params["id"], "Team", "id", query), None
+    return _membership_page(state, table, params["id"], "Team", "id", query=query), None
 
 
 # ------------------------------------------------------------------- everything else
@@ -301,7 +334,7 @@ def list_webhooks(state: State, params: Params, query: Query) -> Reply:
 
 def webhook_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/webhooks/{id}``."""
-    return _lookup(state.dataset.webhooks, "Webhook", params["id"]), None
+    return _lookup(state, state.dataset.webhooks, "Webhook", params["id"]), None
 
 
 def list_connector_types(state: State, params: Params, query: Query) -> Reply:
@@ -311,7 +344,7 @@ def list_connector_types(state: State, params: Params, query: Query) -> Reply:
 
 def connector_type_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/metadata/connector-types/{id}``."""
-    return _lookup(state.dataset.connector_types, "ConnectorType", params["id"]), None
+    return _lookup(state, state.dataset.connector_types, "ConnectorType", params["id"]), None
 
 
 def _transformation_group(state: State, item: JsonDict) -> str | None:
@@ -346,7 +379,7 @@ def list_transformations(state: State, params: Params, query: Query) -> Reply:
 
 def transformation_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/transformations/{id}``."""
-    return _lookup(state.dataset.transformations, "Transformation", params["id"]), None
+    return _lookup(state, state.dataset.transformations, "Transformation", params["id"]), None
 
 
 def list_projects(state: State, params: Params, query: Query) -> Reply:
@@ -357,7 +390,7 @@ def list_projects(state: State, params: Params, query: Query) -> Reply:
 
 def project_details(state: State, params: Params, query: Query) -> Reply:
     """``GET /v1/transformation-projects/{id}``."""
-    return _lookup(state.dataset.projects, "TransformationProject", params["id"]), None
+    return _lookup(state, state.dataset.projects, "TransformationProject", params["id"]), None
 
 
 ROUTES: list[Route] = [

@@ -25,6 +25,17 @@ class SimConfig:
             ``/account/info`` instead of ``user_id``).
         min_sync_interval_minutes: Floor on the spacing of generated syncs, so large
             accounts do not produce thousands of syncs per connection.
+
+    Tolerance switches (off by default: the default simulator serves only what
+    Fivetran documents; tests of the tap's tolerance turn these on):
+
+    Attributes:
+        sync_item_extras: Sync-history items also carry undocumented fields
+            (``sync_id``, ``reason``, record counts) some peers expect.
+        sync_window_inclusive: Accept a sync-history window of exactly 7 days
+            (Fivetran does not say whether it does; by default it is refused).
+        prefixed_not_found_codes: Answer ``NotFound_<Entity>`` instead of the bare
+            ``NotFound`` for unknown ids.
     """
 
     connections: int = 50
@@ -39,3 +50,10 @@ class SimConfig:
     host: str = "127.0.0.1"
     system_key: bool = False
     min_sync_interval_minutes: int = 360
+    sync_item_extras: bool = False
+    sync_window_inclusive: bool = False
+    prefixed_not_found_codes: bool = False
+
+
+#: A trial account's hourly request limit (paid plans: 20,000).
+TRIAL_RATE_LIMIT_PER_HOUR = 500

@@ -55,17 +55,26 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-def not_found(entity: str, entity_id: str) -> ApiError:
-    """404 for an unknown entity id, e.g. ``NotFound_Connection``.
+def not_found(entity: str, entity_id: str, *, prefixed: bool = False) -> ApiError:
+    """404 for an unknown entity id.
+
+    Fivetran answers a bare ``NotFound`` ("Connection with id X not found") for most
+    objects; ``prefixed`` gives the older ``NotFound_<Entity>`` code instead (a switch
+    for tolerance tests: both exist in the wild).
 
     Args:
         entity: Entity name (``Connection``, ``Group``...).
         entity_id: The id that was requested.
+        prefixed: Use ``NotFound_<Entity>`` as the code.
 
     Returns:
         The error.
     """
-    return ApiError(404, f"NotFound_{entity}", f"{entity} with id '{entity_id}' does not exist.")
+    if prefixed:
+        return ApiError(
+            404, f"NotFound_{entity}", f"{entity} with id '{entity_id}' does not exist."
+        )
+    return ApiError(404, "NotFound", f"{entity} with id '{entity_id}' not found")
 
 
 def invalid(message: str) -> ApiError:

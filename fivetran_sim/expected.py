@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from fivetran_sim.history import count_between
 from fivetran_sim.state import State
-from fivetran_sim.timefmt import DAY
+from fivetran_sim.timefmt import DAY, MINUTE
+
+#: The sync history a tap run reads by default: the tap's default ``start_date`` is one
+#: window before the run, a minute less than the API's 7-day maximum.
+DEFAULT_HISTORY_SPAN = 7 * DAY - MINUTE
 
 
 def expected_counts(state: State, start_us: int | None, end_us: int | None) -> dict[str, int]:
@@ -15,7 +19,7 @@ def expected_counts(state: State, start_us: int | None, end_us: int | None) -> d
 
     Args:
         state: Simulator state (lock held by the caller).
-        start_us: Sync-history window start; default ``now - 7 days``.
+        start_us: Sync-history window start; default ``now - DEFAULT_HISTORY_SPAN``.
         end_us: Sync-history window end; default ``now``.
 
     Returns:
@@ -23,7 +27,7 @@ def expected_counts(state: State, start_us: int | None, end_us: int | None) -> d
     """
     ds = state.dataset
     now = state.now_us
-    lo = now - 7 * DAY if start_us is None else start_us
+    lo = now - DEFAULT_HISTORY_SPAN if start_us is None else start_us
     hi = now if end_us is None else end_us
     readable = [c for c in ds.connections.values() if not c.vanished]
     shapes = [state.shape(c) for c in readable if c.has_schema_config]

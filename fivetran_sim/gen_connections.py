@@ -183,7 +183,6 @@ def _networking(ctx: GenContext) -> JsonDict:
     if method == "HDA":
         agent = ctx.ids.new()
         fields["hybrid_deployment_agent_id"] = agent
-        fields["local_processing_agent_id"] = agent
     return fields
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fivetran_sim import catalog as cat
 from fivetran_sim.context import GenContext
 from fivetran_sim.gen_groups import MASKED
@@ -186,16 +188,32 @@ def _transformation_base(ctx: GenContext, transformation_id: str, users: list[st
     }
 
 
+#: The fields of a transformation ``schedule`` in Fivetran's definition.
+SCHEDULE_FIELDS = (
+    "schedule_type",
+    "cron",
+    "interval",
+    "days_of_week",
+    "time_of_day",
+    "connection_ids",
+    "transformation_ids",
+    "smart_syncing",
+)
+
+
+def _schedule(**values: Any) -> JsonDict:
+    """A schedule with every documented field, null where it does not apply."""
+    return {name: values.get(name) for name in SCHEDULE_FIELDS}
+
+
 def _quickstart(connection: Connection) -> JsonDict:
     package = connection.service
     return {
         "type": "QUICKSTART",
         "output_model_names": [f"{package}__overview", f"{package}__daily_metrics"],
-        "schedule": {
-            "schedule_type": "INTEGRATED",
-            "connection_ids": [connection.id],
-            "smart_syncing": True,
-        },
+        "schedule": _schedule(
+            schedule_type="INTEGRATED", connection_ids=[connection.id], smart_syncing=True
+        ),
         "transformation_config": {
             "package_name": package,
             "connection_ids": [connection.id],
@@ -218,7 +236,7 @@ def _dbt_core(ctx: GenContext, project_id: str | None) -> JsonDict:
     return {
         "type": "DBT_CORE",
         "output_model_names": [f"stg_{word}", f"fct_{word}"],
-        "schedule": dict(schedule, smart_syncing=False),
+        "schedule": _schedule(**schedule, smart_syncing=False),
         "transformation_config": {
             "project_id": project_id,
             "name": name,

@@ -16,10 +16,15 @@ from fivetran_sim.ids import unit, uuid_like
 from fivetran_sim.timefmt import MILLI, SECOND, floor_ms, fmt
 
 COMPLETED = "COMPLETED"
+SUCCESS_WITH_TASK = "SUCCESS_WITH_TASK"
 FAILURE = "FAILURE_WITH_TASK"
 RESCHEDULED = "RESCHEDULED"
 CANCELED = "CANCELED"
-SYNCING = "SYNCING"
+TRUNCATED = "TRUNCATED"
+#: A running sync has no status yet (Fivetran documents none for it).
+RUNNING = None
+#: Statuses whose end counts as ``succeeded_at``.
+SUCCESSES = frozenset({COMPLETED, SUCCESS_WITH_TASK})
 
 _JITTER = 0.2  # fraction of the interval a start may slip by
 _EXTRA_SLOT = -1  # slot number used for the out-of-schedule running sync
@@ -41,6 +46,8 @@ class SyncPlan:
             reschedules, cancels) sprinkled over otherwise successful history.
         running_latest: The latest started slot is still running (``end`` is null).
         extra_running_at: Start of an extra, never-ending sync (historical re-sync).
+        queued_since: A first sync queued but not started since this instant: listed
+            with a null ``start`` (as Fivetran documents) in windows reaching it.
         pauses: ``[start, end]`` intervals (end ``None`` = still paused) without syncs.
         prior_success: ``succeeded_at`` to report when no completed sync is visible.
         prior_failure: ``failed_at`` to report when no failed sync is visible.
@@ -55,6 +62,7 @@ class SyncPlan:
     incidents: dict[int, str] = field(default_factory=dict)
     running_latest: bool = False
     extra_running_at: int | None = None
+    queued_since: int | None = None
     pauses: list[list[int | None]] = field(default_factory=list)
     prior_success: int | None = None
     prior_failure: int | None = None
@@ -67,29 +75,41 @@ class Sync:
     slot: int
     start: int
     end: int | None
-    status: str
+    status: str | None
     reason: str | None
     extract_records: int
     process_records: int
     load_records: int
     sync_id: str
 
-    def to_json(self) -> dict[str, object]:
-        """Render the sync-history item.
+    def to_json(self, *, extras: bool = False) -> dict[str, object]:
+        """Render the sync-history item: ``start``, ``end`` and ``status``.
+
+        Args:
+            extras: Also render fields Fivetran does not document (``sync_id``,
+                ``reason``, record counts), for tolerance tests.
 
         Returns:
             The JSON object for ``/connections/{id}/sync-history``.
         """
-        return {
-            "sync_id": self.sync_id,
+        item: dict[str, object] = {
             "start": fmt(self.start, MILLI),
             "end": None if self.end is None else fmt(self.end, MILLI),
             "status": self.status,
-            "reason": self.reason,
-            "extract_records": self.extract_records,
-            "process_records": self.process_records,
-            "load_records": self.load_records,
         }
+        if extras:
+            item.update(
+                sync_id=self.sync_id,
+                reason=self.reason,
+                extract_records=self.extract_records,
+                process_records=self.process_records,
+                load_records=self.load_records,
+            )
+        return item
+
+
+#: The item of a sync queued but not started: Fivetran lists it with a null start.
+QUEUED_ITEM: dict[str, object] = {"start": None, "end": None, "status": None}
 
 
 def slot_start(plan: SyncPlan, slot: int) -> int:
@@ -155,6 +175,15 @@ def _running_slot(plan: SyncPlan, now: int) -> int | None:
     return slot
 
 
+#: Reasons of the incident statuses other than failures.
+_INCIDENT_REASONS = {
+    RESCHEDULED: _RESCHEDULE_REASON,
+    CANCELED: "Sync was canceled by a user",
+    SUCCESS_WITH_TASK: "Completed with a task to look at",
+    TRUNCATED: "Sync was truncated",
+}
+
+
 def _status(plan: SyncPlan, slot: int, start: int) -> tuple[str, str | None]:
     if plan.failing_from is not None and start >= plan.failing_from:
         return FAILURE, FAILURE_REASONS[slot % len(FAILURE_REASONS)]
@@ -163,10 +192,8 @@ def _status(plan: SyncPlan, slot: int, start: int) -> tuple[str, str | None]:
     incident = plan.incidents.get(slot)
     if incident == FAILURE:
         return FAILURE, FAILURE_REASONS[slot % len(FAILURE_REASONS)]
-    if incident == RESCHEDULED:
-        return RESCHEDULED, _RESCHEDULE_REASON
-    if incident == CANCELED:
-        return CANCELED, "Sync was canceled by a user"
+    if incident in _INCIDENT_REASONS:
+        return incident, _INCIDENT_REASONS[incident]
     return COMPLETED, None
 
 
@@ -174,14 +201,14 @@ def _build(plan: SyncPlan, slot: int, running: bool) -> Sync:
     start = slot_start(plan, slot)
     volume = int(unit(plan.key, slot, 4) * 50_000)
     if running:
-        status, reason, end = SYNCING, None, None
+        status, reason, end = RUNNING, None, None
         extract, process, load = volume // 3, volume // 4, 0
     else:
         status, reason = _status(plan, slot, start)
         end = slot_end(plan, slot)
-        extract = volume if status == COMPLETED else volume // 5
-        process = extract if status == COMPLETED else extract // 2
-        load = process - process // 50 if status == COMPLETED else 0
+        extract = volume if status in SUCCESSES else volume // 5
+        process = extract if status in SUCCESSES else extract // 2
+        load = process - process // 50 if status in SUCCESSES else 0
     return Sync(
         slot=slot,
         start=start,
@@ -216,6 +243,12 @@ def plan_incidents(key: int, anchor: int, interval: int, before: int) -> dict[in
             continue
         slot = int(unit(key, draw, 6) * slots)
         incidents[slot] = (FAILURE, RESCHEDULED, CANCELED, FAILURE)[draw + (slot % 2)]
+    # Rarer outcomes, drawn apart so the ones above stay as they were.
+    for draw, status in ((3, SUCCESS_WITH_TASK), (4, TRUNCATED)):
+        slot = int(unit(key, draw, 6) * slots)
+        if unit(key, draw, 5) < 0.8 or slot in incidents:
+            continue
+        incidents[slot] = status
     return incidents
 
 
@@ -329,7 +362,7 @@ def last_outcomes(plan: SyncPlan, now: int) -> tuple[int | None, int | None]:
             if slot == running or end > now or not _exists(plan, start):
                 continue
             status = _status(plan, slot, start)[0]
-            if status == COMPLETED:
+            if status in SUCCESSES:
                 success = end
                 break
             if status == FAILURE and failure is None:

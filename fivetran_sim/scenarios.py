@@ -144,11 +144,16 @@ def _unsynced(ctx: GenContext, key: int, scenario: str) -> Setup:
         status = _status("incomplete", "scheduled")
         schedule = "auto"
     else:
+        # New: set up, its first (historical) sync queued. Fivetran reports
+        # is_historical_sync: true for a connection that never synced.
         created = ctx.between(ctx.t0 - 6 * HOUR, ctx.t0 - 30 * MINUTE)
-        status = _status("connected", "scheduled")
-        schedule = "manual"
+        status = _status("connected", "scheduled", is_historical_sync=True)
+        schedule = "auto"
+    plan = SyncPlan(key=key, anchor=created, interval=0)
+    if scenario == m.NEVER_SYNCED:
+        plan.queued_since = created
     return Setup(
-        plan=SyncPlan(key=key, anchor=created, interval=0),
+        plan=plan,
         status=status,
         paused=False,
         created_at=created,

@@ -11,7 +11,7 @@ from fivetran_sim.admin import AdminApi
 from fivetran_sim.app import ApiApp
 from fivetran_sim.config import SimConfig
 from fivetran_sim.counters import RequestCounter
-from fivetran_sim.expected import expected_counts
+from fivetran_sim.expected import DEFAULT_HISTORY_SPAN, expected_counts
 from fivetran_sim.faults import FaultRule, FaultSet
 from fivetran_sim.history import Sync
 from fivetran_sim.model import Dataset
@@ -220,19 +220,19 @@ class Simulator:
 
         Args:
             connection_id: Connection id.
-            start: Window start; default ``now - 7 days``.
+            start: Window start; default ``now - DEFAULT_HISTORY_SPAN`` (just under 7 days).
             end: Window end; default ``now``.
 
         Returns:
-            Items, oldest first.
+            Items, oldest first (started syncs only).
         """
         with self._state.lock:
             state = self._state
             conn = state.dataset.connections[connection_id]
             hi = state.now_us if end is None else to_us(end)
-            lo = state.now_us - 7 * 86_400_000_000 if start is None else to_us(start)
+            lo = state.now_us - DEFAULT_HISTORY_SPAN if start is None else to_us(start)
             syncs: list[Sync] = state.syncs(conn, lo, hi)
-            return [sync.to_json() for sync in syncs]
+            return [sync.to_json(extras=self.config.sync_item_extras) for sync in syncs]
 
     def expected_counts(
         self, start: datetime | None = None, end: datetime | None = None

@@ -28,6 +28,42 @@ STATUS_KEYS = frozenset(
 )
 
 
+#: Every field of a ``GET /connections`` item in Fivetran's definition: the simulator
+#: serves each one (null where a connection has no value), and no other.
+CONNECTION_LIST_FIELDS = (
+    "id",
+    "group_id",
+    "service",
+    "service_version",
+    "schema",
+    "paused",
+    "pause_after_trial",
+    "connected_by",
+    "created_at",
+    "succeeded_at",
+    "failed_at",
+    "sync_frequency",
+    "data_delay_threshold",
+    "data_delay_sensitivity",
+    "daily_sync_time",
+    "schedule_type",
+    "status",
+    "config",
+    "setup_tests",
+    "private_link_id",
+    "networking_method",
+    "proxy_agent_id",
+    "hybrid_deployment_agent_id",
+    "source_sync_details",
+    "connect_card",
+    "connect_card_config",
+    "destination_configuration",
+    "destination_schema_names",
+    "external_secrets_manager_id",
+    "external_secrets_keys_config",
+)
+
+
 def _wire(value: Any) -> Any:
     """Convert Python values given to mutations into JSON values."""
     if isinstance(value, datetime):
@@ -109,7 +145,9 @@ class State:
         cached = self._rendered.get(conn.id)
         if cached is not None and cached[0] == cache_key:
             return cached[1]
-        item = dict(conn.item)
+        item: JsonDict = dict.fromkeys(CONNECTION_LIST_FIELDS)
+        item.update(conn.item)
+        item["config"] = conn.config
         succeeded, failed = last_outcomes(conn.plan, self.now_us)
         item["succeeded_at"] = None if succeeded is None else fmt(succeeded, conn.precision)
         item["failed_at"] = None if failed is None else fmt(failed, conn.precision)

@@ -27,9 +27,9 @@ QUERIES = {
 }
 
 FAILED_SYNCS = f"""
-    select connection_id, started_at, status, left(coalesce(reason, ''), 60) as reason
+    select connection_id, started_at, status, duration_seconds
     from {SCHEMA}.sync_history
-    where upper(status) not in ('COMPLETED', 'SUCCESSFUL', 'SYNCING')
+    where outcome = 'failed'
     order by started_at desc limit 8"""
 
 

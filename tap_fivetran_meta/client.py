@@ -28,7 +28,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Hashable, Iterable
+    from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 
     import requests
     from backoff.types import Details
@@ -67,6 +67,15 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
     return max(0.0, (moment - utcnow()).total_seconds())
 
 
+def is_not_found_code(code: str | None) -> bool:
+    """Whether a 404's code says "this object does not exist".
+
+    Fivetran answers a bare ``NotFound`` as often as ``NotFound_<Entity>``; its own
+    Terraform provider treats every code starting with ``NotFound`` as "gone".
+    """
+    return (code or "").startswith("NotFound")
+
+
 def error_summary(response: requests.Response) -> str:
     """A one-line, credential-free description of a failed response."""
     code, message = _fivetran_code_and_message(response)
@@ -101,9 +110,10 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     it applies: ``paginated`` (False for single-object endpoints, with
     ``records_jsonpath = "$.data"``), ``optional_resource`` (plan-gated: a 403 or
     404 on the whole resource gives an empty stream and one warning),
-    ``tolerate_not_found`` (per-parent children: a ``NotFound_*`` 404 for one
-    parent is skipped with a warning) and ``timestamp_fields`` (normalised to UTC
-    ISO 8601, dotted paths reach into nested objects).
+    ``tolerate_not_found`` (per-parent children: a ``NotFound`` or ``NotFound_*``
+    404 for one parent is skipped and counted in the summary warning) and
+    ``timestamp_fields`` (normalised to UTC ISO 8601, dotted paths reach into nested
+    objects).
     """
 
     records_jsonpath = "$.data.items[*]"
@@ -181,8 +191,8 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
 
-        A ``NotFound_*`` 404 (the object vanished since it was listed) gives None and a
-        warning instead of an error.
+        A ``NotFound``/``NotFound_*`` 404 (the object vanished since it was listed) gives
+        None, counted in the summary warning, instead of an error.
         """
         return self.fetch_data_or_reason(path, context)[0]
 
@@ -193,12 +203,12 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
         Returns:
             ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
-            ``NotFound_*`` code (already counted in ``skip_counts``) or "unavailable".
+            ``NotFound*`` code (already counted in ``skip_counts``) or "unavailable".
         """
         try:
             response, tolerated = self._get(path, context)
         except FivetranAPIError as exc:
-            if exc.status == 404 and (exc.code or "").startswith("NotFound"):
+            if exc.status == 404 and is_not_found_code(exc.code):
                 self.count_skip(exc.code or "NotFound")
                 self.logger.info("Skipping one object in '%s': %s", self.name, exc)
                 return None, exc.code or "NotFound"
@@ -243,7 +253,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
         Returns:
             The items, and None, or the reason a tolerated error ended the read (the
-            ``NotFound_*`` code, "unavailable", or what the stream's error mapping set).
+            ``NotFound*`` code, "unavailable", or what the stream's error mapping set).
         """
         paginator = FivetranCursorPaginator(path)
         items: list[dict[str, Any]] = []
@@ -296,6 +306,29 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 for key, job in jobs:
                     self._tap.prefetcher.submit(key, job)
         return ready
+
+    def with_details(
+        self,
+        items: Iterable[dict[str, Any]],
+        path_of: Callable[[dict[str, Any]], str],
+        context: Context | None,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Pair each listed item with its detail object, fetched ahead on the pool.
+
+        The detail is None when the object vanished since it was listed (counted in
+        the summary warning). Items come out in list order, whatever the concurrency.
+        """
+        prefetcher = self._tap.prefetcher
+
+        def fetch(item: dict[str, Any]) -> Callable[[], dict[str, Any] | None]:
+            return lambda: self.fetch_data(path_of(item), context)
+
+        def plan(item: dict[str, Any]) -> bool:
+            prefetcher.submit((self.name, path_of(item)), fetch(item))
+            return True
+
+        for item in read_ahead(items, plan, prefetcher.lookahead):
+            yield item, prefetcher.take((self.name, path_of(item)), fetch(item))
 
     def accepts_parent(self, record: dict[str, Any]) -> bool:
         """Whether a raw record will be kept (so its children are worth prefetching)."""
@@ -357,7 +390,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 "or expired, and the account's plan must include REST API access."
             )
             raise FivetranAuthError(msg, status=status, code=code)
-        if status == 404 and self.tolerate_not_found and (code or "").startswith("NotFound_"):
+        if status == 404 and self.tolerate_not_found and is_not_found_code(code):
             self._tolerate(response, whole_resource=False, reason=code or "NotFound")
             self.count_skip(code or "NotFound")
             self.logger.info("Skipping one parent in '%s': %s", self.name, summary)

@@ -24,6 +24,7 @@ class Health(str, Enum):
     INCOMPLETE = "incomplete"
     BROKEN = "broken"
     RESCHEDULED = "rescheduled"
+    FIRST_SYNC = "first_sync"
     HISTORICAL_SYNC = "historical_sync"
     SYNCING = "syncing"
     FAILING = "failing"
@@ -106,6 +107,16 @@ class ConnectionFacts:
         )
 
 
+def awaits_first_sync(facts: ConnectionFacts) -> bool:
+    """A new connection waiting for (or running) its first sync.
+
+    Fivetran reports ``is_historical_sync: true`` for a connection that never synced;
+    with no sync ever completed it is neither stale (it has no data to be late with)
+    nor failing.
+    """
+    return facts.is_historical_sync and facts.succeeded_at is None and facts.failed_at is None
+
+
 def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Health:
     """Classify a connection; the first matching rule wins (see README)."""
     rules: tuple[tuple[bool, Health], ...] = (
@@ -113,6 +124,7 @@ def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Heal
         (facts.setup_state == "incomplete", Health.INCOMPLETE),
         (facts.setup_state == "broken", Health.BROKEN),
         (facts.sync_state == "rescheduled", Health.RESCHEDULED),
+        (awaits_first_sync(facts), Health.FIRST_SYNC),
         (facts.is_historical_sync, Health.HISTORICAL_SYNC),
         (facts.sync_state == "syncing", Health.SYNCING),
         (last_sync_succeeded(facts.succeeded_at, facts.failed_at) is False, Health.FAILING),

@@ -5,12 +5,16 @@ Two rules, both thread-safe:
 * a rolling window: at most ``max_per_hour`` requests in any 3,600 s (Fivetran's own
   limit is per account and rolling; the default budget leaves room for the
   customer's other API users);
-* back-pressure from the server: once ``X-Rate-Limit-Remaining`` falls below
-  ``reserve``, requests are paced out, more slowly the closer it gets to zero.
+* back-pressure from the server: once ``X-Rate-Limit-Remaining`` falls below the
+  reserve, requests are paced out, more slowly the closer it gets to zero. The
+  reserve is a share (:data:`RESERVE_SHARE`) of the account's own hourly limit
+  (``X-Rate-Limit``: 20,000 on paid plans, 500 on trial accounts), unless a fixed
+  number is configured: a fixed 1,000 would pace every request of a trial account.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -23,6 +27,9 @@ if TYPE_CHECKING:
 
 WINDOW_SECONDS = 3600.0
 MAX_PACING_SECONDS = 60.0
+#: Share of the account's hourly limit kept in reserve for other API users.
+RESERVE_SHARE = 0.05
+LOG = logging.getLogger("tap-fivetran-meta")
 
 
 class RateBudget:
@@ -32,12 +39,12 @@ class RateBudget:
         self,
         max_per_hour: int,
         *,
-        reserve: int = 1000,
+        reserve: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.max_per_hour = max_per_hour
-        self.reserve = reserve
+        self.fixed_reserve = reserve
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
@@ -73,23 +80,44 @@ class RateBudget:
         self.waited_seconds += seconds
         self._sleep(seconds)
 
+    @property
+    def reserve(self) -> int:
+        """Remaining quota below which requests are paced out.
+
+        The configured number, else :data:`RESERVE_SHARE` of the account's
+        ``X-Rate-Limit`` (of ``max_per_hour`` until a response has told it).
+        """
+        if self.fixed_reserve is not None:
+            return self.fixed_reserve
+        return max(1, int((self._limit or self.max_per_hour) * RESERVE_SHARE))
+
     def pacing_seconds(self) -> float:
         """Delay per request while the server-side remaining quota is below the reserve."""
-        remaining, limit = self._remaining, self._limit
-        if remaining is None or remaining >= self.reserve:
+        remaining, limit, reserve = self._remaining, self._limit, self.reserve
+        if remaining is None or remaining >= reserve or remaining == 0:
+            # None left: pacing cannot help; the server's 429 says how long to wait.
             return 0.0
         per_request = WINDOW_SECONDS / max(limit or self.max_per_hour, 1)
-        return min(MAX_PACING_SECONDS, per_request * self.reserve / max(remaining, 1))
+        return min(MAX_PACING_SECONDS, per_request * reserve / remaining)
 
     def observe(self, response: requests.Response) -> None:
         """Read ``X-Rate-Limit`` / ``X-Rate-Limit-Remaining`` from a response."""
         remaining = _int_header(response, "X-Rate-Limit-Remaining")
         limit = _int_header(response, "X-Rate-Limit")
         with self._lock:
+            first_limit = limit is not None and self._limit is None
             if remaining is not None:
                 self._remaining = remaining
             if limit is not None:
                 self._limit = limit
+        if first_limit:
+            LOG.info(
+                "Fivetran allows this account %d requests per hour (%s left now); the tap "
+                "paces its requests once fewer than %d are left.",
+                limit,
+                "?" if remaining is None else remaining,
+                self.reserve,
+            )
 
     def wrap(self, func: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
         """Wrap a request function so each call (retries included) spends budget."""

@@ -88,7 +88,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         "start_date",
         th.DateTimeType,
         title="Start date",
-        description="Earliest history to read for time-based streams (default: 7 days ago).",
+        description="Earliest history to read for time-based streams (default: one sync-history "
+        "window, 7 days minus a minute, before the run).",
     ),
     th.Property(
         "page_size",
@@ -128,8 +129,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "rate_limit_reserve",
         th.IntegerType(minimum=0),
-        default=1000,
-        description="Slow down once Fivetran's X-Rate-Limit-Remaining falls below this.",
+        description="Slow down once Fivetran's X-Rate-Limit-Remaining falls below this. "
+        "Default: 5% of the account's X-Rate-Limit (1,000 of 20,000; 25 of a trial "
+        "account's 500).",
     ),
     th.Property(
         "user_agent",
@@ -244,7 +246,7 @@ class TapFivetranMeta(Tap):
         """The client-side request budget shared by every stream."""
         return RateBudget(
             int(self.config.get("max_requests_per_hour", 10000)),
-            reserve=int(self.config.get("rate_limit_reserve", 1000)),
+            reserve=_optional_int(self.config.get("rate_limit_reserve")),
         )
 
     @cached_property
@@ -424,6 +426,10 @@ class TapFivetranMeta(Tap):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         with _readable_errors(cls.logger):
             super().invoke(*args, **kwargs)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @contextmanager

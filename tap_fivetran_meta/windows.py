@@ -1,9 +1,11 @@
 """Sync-history read windows and per-connection bookmarks (pure functions, no I/O).
 
-The sync-history endpoint answers one ``[start_time, end_time]`` window of at most
-7 days per request. Each run reads, per connection, from the bookmark minus an
-overlap (or from ``start_date`` for a connection without bookmark) to the run's
-start, in consecutive windows of at most 7 days.
+The sync-history endpoint answers one ``[start_time, end_time]`` window per request;
+Fivetran's limit is "maximum allowed range is 7 days" without saying whether exactly
+7 days is allowed, so every window stays strictly inside it (:data:`MAX_WINDOW`).
+Each run reads, per connection, from the bookmark minus an overlap (or from
+``start_date`` for a connection without bookmark) to the run's start, in consecutive
+windows of at most :data:`MAX_WINDOW`.
 
 The bookmark of a connection is the instant from which the *next* run must read
 (before the overlap is subtracted). :func:`next_bookmark` documents how it moves.
@@ -19,8 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-#: The longest window the sync-history endpoint accepts.
-MAX_WINDOW = timedelta(days=7)
+#: The longest window the tap asks for: one minute less than Fivetran's 7-day maximum.
+MAX_WINDOW = timedelta(days=7) - timedelta(minutes=1)
 #: How far back from the run's end a connection without recent syncs is read again.
 QUIET_LOOKBACK = timedelta(days=1)
 

@@ -233,6 +233,24 @@ PROJECTS = [
     }
 ]
 
+
+def project_detail(project: dict[str, Any]) -> dict[str, Any]:
+    """``GET /transformation-projects/{id}``: the list item plus status, errors, tests."""
+    return {
+        **project,
+        "status": "ERROR",
+        "errors": ["Could not clone the repository"],
+        "setup_tests": [{"title": "Git connection", "status": "FAILED", "message": "denied"}],
+        "project_config": {
+            "dbt_version": "1.9.1",
+            "git_remote_url": "git@github.com:example/analytics.git",
+            "git_branch": "main",
+            "environment_vars": ["DBT_PASSWORD=hunter2"],
+            "public_key": "ssh-rsa AAAAB3Nza fivetran user key",
+        },
+    }
+
+
 USER_MEMBERSHIPS = {
     "cardiac_contemplation": {
         "groups": [
@@ -326,6 +344,10 @@ def register(mocker: Any, api: str = API) -> None:
     mocker.get(f"{api}/webhooks", json=page(WEBHOOKS))
     mocker.get(f"{api}/transformations", json=page(TRANSFORMATIONS))
     mocker.get(f"{api}/transformation-projects", json=page(PROJECTS))
+    for project in PROJECTS:
+        mocker.get(
+            f"{api}/transformation-projects/{project['id']}", json=ok(project_detail(project))
+        )
 
 
 EXPECTED_COUNTS = {
@@ -381,20 +403,13 @@ SCHEMA_CONFIG = {
     },
 }
 
+#: Sync-history items as documented: start, end, status (nothing else is confirmed).
 SYNC_ITEMS = [
+    {"start": "2026-11-26T08:18:56.823Z", "end": "2026-11-26T08:19:12.094Z", "status": "COMPLETED"},
     {
-        "sync_id": "b4703f73-6315-4e22-8d7a-3bfb18b2fed2",
-        "start": "2026-11-26T08:18:56.823Z",
-        "end": "2026-11-26T08:19:12.094Z",
-        "status": "COMPLETED",
-        "reason": None,
-    },
-    {
-        "sync_id": "c9d1e2f3-0000-4e22-8d7a-3bfb18b2fed3",
         "start": "2026-11-26T14:18:56Z",
         "end": "2026-11-26T14:20:01.5Z",
         "status": "FAILURE_WITH_TASK",
-        "reason": "Permission denied on table employee",
     },
 ]
 

@@ -1,8 +1,9 @@
 """Helpers for the sync-history and status-history tests.
 
 ``FakeHistory`` serves ``/connections/{id}/sync-history`` on requests-mock like the
-documented API: ``start_time``/``end_time`` windows of at most 7 days (400
-otherwise), items whose start lies in the window, oldest first, cursor pages.
+documented API, strictly: ``start_time``/``end_time`` windows of less than 7 days
+(400 for exactly 7 days or more: the docs do not say whether 7 days is allowed),
+items whose start lies in the window, oldest first, cursor pages.
 ``run_capture`` runs the tap in-process with a fixed clock and keeps every message
 written before a failure, like a killed process leaves its stdout behind.
 """
@@ -36,15 +37,20 @@ def iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def sync(sync_id: str | None, start: datetime, minutes: float | None = 10, **extra: Any) -> dict:
-    """A sync-history item in the documented best-guess shape (``end`` null if running)."""
-    item: dict[str, Any] = {"start": iso(start)}
-    if sync_id is not None:
-        item["sync_id"] = sync_id
-    item["end"] = None if minutes is None else iso(start + timedelta(minutes=minutes))
-    item["status"] = "SYNCING" if minutes is None else "COMPLETED"
+def sync(start: datetime, minutes: float | None = 10, **extra: Any) -> dict:
+    """A sync-history item as documented: start, end (null while running), status."""
+    item: dict[str, Any] = {
+        "start": iso(start),
+        "end": None if minutes is None else iso(start + timedelta(minutes=minutes)),
+        "status": None if minutes is None else "COMPLETED",
+    }
     item.update(extra)
     return item
+
+
+def started(value: datetime) -> str:
+    """A ``started_at`` as the tap emits it."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -91,9 +97,9 @@ class FakeHistory:
         lo, hi = parse_timestamp(query["start_time"]), parse_timestamp(query["end_time"])
         assert lo is not None
         assert hi is not None
-        if hi <= lo or hi - lo > timedelta(days=7):
+        if hi <= lo or hi - lo >= timedelta(days=7):
             context.status_code = 400
-            return {"code": "InvalidInput", "message": "window must be 1 s .. 7 days"}
+            return {"code": "InvalidInput", "message": "maximum allowed range is 7 days"}
         items = sorted(
             (
                 item
@@ -119,9 +125,9 @@ class FakeHistory:
 
 
 def _start(item: dict[str, Any]) -> datetime:
+    """An item's start; a queued item (null start) sorts after every started one."""
     parsed = parse_timestamp(item.get("start"))
-    assert parsed is not None
-    return parsed
+    return datetime.max.replace(tzinfo=timezone.utc) if parsed is None else parsed
 
 
 @dataclass

@@ -45,6 +45,22 @@ CASES = [
     ("broken", conn(status={"setup_state": "BROKEN", "sync_state": "rescheduled"})),
     ("rescheduled", conn(status={"sync_state": "rescheduled", "is_historical_sync": True})),
     ("historical_sync", conn(status={"is_historical_sync": True, "sync_state": "syncing"})),
+    # A new connection: never synced, Fivetran reports is_historical_sync: true.
+    ("first_sync", conn(succeeded_at=None, status={"is_historical_sync": True})),
+    (
+        "first_sync",
+        conn(succeeded_at=None, status={"is_historical_sync": True, "sync_state": "syncing"}),
+    ),
+    # ...but not once a sync failed: that is a failing first sync.
+    (
+        "historical_sync",
+        conn(succeeded_at=None, failed_at=ago(5), status={"is_historical_sync": True}),
+    ),
+    (
+        "incomplete",
+        conn(succeeded_at=None, status={"setup_state": "incomplete", "is_historical_sync": True}),
+    ),
+    ("paused", conn(succeeded_at=None, paused=True, status={"is_historical_sync": True})),
     ("syncing", conn(failed_at=ago(5), status={"sync_state": "syncing"})),
     ("failing", conn(failed_at=ago(5), status={"update_state": "delayed"})),
     ("delayed", conn(status={"update_state": "delayed"})),

@@ -118,9 +118,9 @@ def test_since_when_each_connection_is_failing(
     assert {scenario[c] for c in by_status} == {"failing", "broken"}
     assert {scenario[c] for c in by_history} == {"failing", "broken"}
     for cid, row in by_history.items():
-        _, failing_since, failed_syncs, latest_reason = row
+        _, failing_since, failed_syncs, latest_status = row
         assert failed_syncs >= 1
-        assert latest_reason
+        assert latest_status == "FAILURE_WITH_TASK"
         assert failing_since <= by_status[cid][3]  # the sync history knows it first
     for query in doc_queries()[2:]:
         conn.execute(query.replace("fivetran_meta.", f"{schema}."))

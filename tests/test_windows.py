@@ -49,23 +49,26 @@ def test_one_window_when_the_range_fits() -> None:
     assert plan_windows(T0 - 3 * DAY, T0) == [Window(T0 - 3 * DAY, T0)]
 
 
-def test_exactly_seven_days_is_one_window() -> None:
-    assert plan_windows(T0 - 7 * DAY, T0) == [Window(T0 - 7 * DAY, T0)]
+SPAN = 7 * DAY - timedelta(minutes=1)
 
 
-def test_longer_ranges_are_cut_into_seven_day_windows_the_last_ending_at_run_end() -> None:
+def test_windows_stay_strictly_inside_seven_days() -> None:
+    # Fivetran's "maximum allowed range is 7 days" may or may not include 7 days itself.
+    assert MAX_WINDOW < 7 * DAY
+    assert plan_windows(T0 - SPAN, T0) == [Window(T0 - SPAN, T0)]
+
+
+def test_exactly_seven_days_needs_two_windows() -> None:
+    windows = plan_windows(T0 - 7 * DAY, T0)
+    assert windows == [Window(T0 - 7 * DAY, T0 - 7 * DAY + SPAN), Window(T0 - 7 * DAY + SPAN, T0)]
+
+
+def test_longer_ranges_are_cut_into_windows_the_last_ending_at_run_end() -> None:
     windows = plan_windows(T0 - 16 * DAY, T0)
-    assert windows == [
-        Window(T0 - 16 * DAY, T0 - 9 * DAY),
-        Window(T0 - 9 * DAY, T0 - 2 * DAY),
-        Window(T0 - 2 * DAY, T0),
-    ]
-
-
-def test_seven_days_and_one_second_needs_two_windows() -> None:
-    windows = plan_windows(T0 - 7 * DAY - timedelta(seconds=1), T0)
-    assert len(windows) == 2
-    assert windows[-1] == Window(T0 - timedelta(seconds=1), T0)
+    assert [w.end - w.start for w in windows] == [SPAN, SPAN, 16 * DAY - 2 * SPAN]
+    assert windows[0].start == T0 - 16 * DAY
+    assert windows[-1].end == T0
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
 
 
 @pytest.mark.parametrize("start", [T0, T0 + HOUR])

@@ -183,6 +183,11 @@ class ConnectionsStream(FivetranStream):
         prop("destination_schema_names", th.StringType, "FIVETRAN_NAMING or SOURCE_NAMING."),
         prop("destination_configuration", OPAQUE, "Destination-side options."),
         prop("external_secrets_manager_id", th.StringType, "External secrets manager, if any."),
+        prop(
+            "external_secrets_keys_config",
+            OPAQUE,
+            "Which config keys come from the external secrets manager (no secret values).",
+        ),
         prop("connect_card_config", OPAQUE, "Connect Card options (no token)."),
         prop("config", OPAQUE, "Connection config, if listed, without secrets."),
         prop("last_sync_completed_at", DT, "Later of succeeded_at and failed_at."),
@@ -217,8 +222,9 @@ class ConnectionsStream(FivetranStream):
         row["is_historical_sync"] = status.get("is_historical_sync")
         row["rescheduled_for"] = status.get("rescheduled_for")
         row.pop("connect_card", None)  # holds a token
-        if isinstance(row.get("config"), dict):
-            row["config"] = redact.scrub(row["config"])
+        for config_like in ("config", "external_secrets_keys_config"):
+            if isinstance(row.get(config_like), dict):
+                row[config_like] = redact.scrub(row[config_like])
         row.update(
             health.derived_columns(
                 row,

@@ -10,16 +10,18 @@ every connection from exactly what it wrote. User documentation: docs/history.md
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlparse
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
-from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.client import FivetranStream, error_summary
+from tap_fivetran_meta.errors import FivetranAPIError
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.partition_index import IndexedPartitionsMixin, IndexedStateManager
 from tap_fivetran_meta.partition_state import (
@@ -35,6 +37,7 @@ from tap_fivetran_meta.streams.core import ConnectionsStream
 from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.windows import (
+    MAX_WINDOW,
     ReadProgress,
     Window,
     next_bookmark,
@@ -57,7 +60,8 @@ if TYPE_CHECKING:
 
     from tap_fivetran_meta.tap import TapFivetranMeta
 
-DEFAULT_LOOKBACK = timedelta(days=7)
+#: Default history for a connection without bookmark: one window (just under 7 days).
+DEFAULT_LOOKBACK = MAX_WINDOW
 DEFAULT_OVERLAP_MINUTES = 60
 DEFAULT_RUNNING_HOLD_DAYS = 7
 FINGERPRINT_KEY = "fingerprint"
@@ -65,8 +69,9 @@ FINGERPRINT_KEY = "fingerprint"
 RECENT_KEY = "recent_digests"
 #: More windows than this for one connection earn a warning (start_date far back).
 MANY_WINDOWS = 5
-#: Statuses that mean "this endpoint does not exist for this account" on the first call.
-ABSENT_STATUSES = frozenset({400, 403, 404})
+#: Different connections answering 404 in a row, before any success in the run, that
+#: mean "this account has no sync-history endpoint" (fewer are vanished connections).
+ABSENT_AFTER_404S = 3
 
 
 def query_time(value: datetime) -> str:
@@ -77,6 +82,15 @@ def query_time(value: datetime) -> str:
 def whole_second(value: datetime) -> datetime:
     """Drop the fraction of a second (window bounds are sent with second precision)."""
     return value.replace(microsecond=0)
+
+
+def connection_of(response: requests.Response) -> str:
+    """The connection id in a sync-history URL (``/connections/{id}/sync-history``)."""
+    parts = urlparse(response.url or "").path.split("/")
+    try:
+        return unquote(parts[parts.index("connections") + 1])
+    except (ValueError, IndexError):
+        return "?"
 
 
 def fivetran_code(response: requests.Response) -> str:
@@ -92,9 +106,9 @@ def fivetran_code(response: requests.Response) -> str:
 class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     """Syncs of each connection (``GET /connections/{id}/sync-history``), incrementally.
 
-    Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of at most
-    7 days, one request per window plus pagination. Rows are de-duplicated by
-    ``(connection_id, sync_key)`` within a run; across runs the overlap re-reads a
+    Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of less
+    than 7 days, one request per window plus pagination. Rows are de-duplicated by
+    ``(connection_id, started_at)`` within a run; across runs the overlap re-reads a
     few rows on purpose and the target's primary-key upsert keeps one of each.
     """
 
@@ -102,33 +116,33 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     path = "/connections/{connection_id}/sync-history"
     parent_stream_type = ConnectionsStream
     state_partitioning_keys = ("connection_id",)
-    primary_keys = ("connection_id", "sync_key")
+    primary_keys = ("connection_id", "started_at")
     replication_key = "started_at"
     tolerate_not_found = True
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
-        key("sync_key", "The sync id, or 'start:<started_at>' for items without one."),
-        prop("sync_id", th.StringType, "Fivetran's sync id, when the item carries one."),
         th.Property(
             "started_at",
             DT,
             required=True,
-            description="When the sync started (UTC); the replication key.",
+            description="When the sync started (UTC): with connection_id the primary key "
+            "(Fivetran documents no sync id), and the replication key.",
         ),
         prop("ended_at", DT, "When the sync ended (UTC); null while it runs."),
-        prop("status", th.StringType, "Status as returned, e.g. COMPLETED, FAILURE_WITH_TASK."),
+        prop(
+            "status",
+            th.StringType,
+            "Status as returned: COMPLETED, SUCCESS_WITH_TASK, FAILURE_WITH_TASK, CANCELED, "
+            "TRUNCATED, RESCHEDULED; null while running.",
+        ),
         prop(
             "outcome",
             th.StringType,
-            "succeeded, failed, running, rescheduled, canceled or unknown (from status/end).",
+            "succeeded, failed, canceled, rescheduled, running or other (from status; see "
+            "docs/history.md).",
         ),
-        prop("reason", th.StringType, "Why the sync failed or was rescheduled, if given."),
         prop("duration_seconds", th.NumberType, "ended_at - started_at in seconds."),
-        prop("extract_records", th.IntegerType, "Records extracted, if reported."),
-        prop("process_records", th.IntegerType, "Records processed, if reported."),
-        prop("load_records", th.IntegerType, "Records loaded, if reported."),
-        prop("stage_figures", OPAQUE, "Every extract/process/load/total figure reported."),
-        prop("extra_fields", OPAQUE, "Item fields not mapped to a column, as returned."),
+        prop("extra_fields", OPAQUE, "Item fields besides start, end and status, as returned."),
         *CONNECTION_COLUMNS,
     ).to_dict()
 
@@ -137,6 +151,8 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._endpoint_confirmed = False
+        #: Connections that answered 404 since the run started, before any success.
+        self._unconfirmed_404s: set[str] = set()
         self._disabled = False
         self._probing = False  # a first request, not yet answered, is in flight
 
@@ -149,7 +165,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
 
     @property
     def start_date(self) -> datetime:
-        """``start_date`` from the config, or 7 days before the run."""
+        """``start_date`` from the config, or one window (just under 7 days) before the run."""
         configured = parse_timestamp(self.config.get("start_date"))
         return configured or self.run_end - DEFAULT_LOOKBACK
 
@@ -171,45 +187,82 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         if response.status_code < 400:
-            self._endpoint_confirmed = True
+            with self._bookkeeping:
+                self._endpoint_confirmed = True
+                self._unconfirmed_404s.clear()
 
     @override
     def _handle_client_error(self, response: requests.Response) -> None:
-        status, code = response.status_code, fivetran_code(response) or "no code"
-        if status == 404 and code.startswith("NotFound_"):
-            # One connection vanished since it was listed: the base class skips it.
-            super()._handle_client_error(response)
-        elif status not in ABSENT_STATUSES:
-            super()._handle_client_error(response)
-        elif self._endpoint_confirmed:
-            self._refuse_connection(response, status, code)
-        else:
-            self._disable(response, status, code)
+        """Map sync-history errors (rules in docs/history.md, "When Fivetran says no").
 
-    def _disable(self, response: requests.Response, status: int, code: str) -> None:
-        """The endpoint failed its first request: no sync history in this run."""
+        * 404: one connection gone (skipped, counted) — unless, before any success
+          in this run, :data:`ABSENT_AFTER_404S` different connections answered 404
+          in a row: then the account has no such endpoint and the stream stops.
+        * 403: the key may not read sync history: the stream stops (before any
+          success), or that connection is skipped (after one).
+        * 400: Fivetran rejects the request itself; the run fails with its message.
+        """
+        status = response.status_code
+        if status == 404:
+            self._on_not_found(response)
+        elif status == 403:
+            if self._endpoint_confirmed:
+                self._skip_connection(response, logging.WARNING)
+            else:
+                self._disable(response, "answered HTTP 403 to its first request")
+        elif status == 400:
+            raise FivetranAPIError(
+                f"Fivetran rejected a sync-history request ({error_summary(response)}). The "
+                "tap asks for windows of less than 7 days from start_date or the bookmark; "
+                "check start_date, and report this with the request id if it persists.",
+                status=status,
+                code=fivetran_code(response) or None,
+            )
+        else:
+            super()._handle_client_error(response)
+
+    def _on_not_found(self, response: requests.Response) -> None:
+        connection_id = connection_of(response)
+        with self._bookkeeping:
+            if not self._endpoint_confirmed:
+                self._unconfirmed_404s.add(connection_id)
+            absent = len(self._unconfirmed_404s) >= ABSENT_AFTER_404S
+        if absent:
+            self._disable(
+                response,
+                f"answered 404 for {ABSENT_AFTER_404S} different connections in a row "
+                "before any success",
+            )
+        else:
+            self._skip_connection(response, logging.INFO)
+
+    def _disable(self, response: requests.Response, evidence: str) -> None:
+        """No sync history in this run: the endpoint is absent or forbidden."""
         self._disabled = True
         self._tolerate(response, whole_resource=True, reason="endpoint absent")
         self.warn_once(
             "absent",
-            "Stream '%s' is disabled for this run: the sync-history endpoint answered "
-            "HTTP %s (%s) to its first request, so this account or plan does not offer "
-            "it. Bookmarks are kept; connection_status_history still records outcomes.",
+            "Stream '%s' is disabled for this run: the sync-history endpoint %s (last: "
+            "%s), so this account, plan or key does not offer it. Bookmarks are kept; "
+            "connection_status_history still records outcomes.",
             self.name,
-            status,
-            code,
+            evidence,
+            error_summary(response),
         )
 
-    def _refuse_connection(self, response: requests.Response, status: int, code: str) -> None:
-        """The endpoint works but refuses one connection: skip that connection only."""
-        self._tolerate(response, whole_resource=False, reason=f"HTTP {status} {code}")
-        self.count_skip(f"HTTP {status} {code}")
-        self.logger.warning(
-            "Skipping the sync history of one connection in '%s' (HTTP %s, %s); its "
-            "bookmark keeps the rows already written.",
+    def _skip_connection(self, response: requests.Response, level: int) -> None:
+        """One connection's history is not readable: skip it, count it, keep its bookmark."""
+        code = fivetran_code(response) or "no code"
+        reason = f"HTTP {response.status_code} {code}"
+        self._tolerate(response, whole_resource=False, reason=reason)
+        self.count_skip(reason)
+        self.logger.log(
+            level,
+            "Skipping the sync history of connection %s in '%s' (%s); its bookmark keeps "
+            "the rows already written.",
+            connection_of(response),
             self.name,
-            status,
-            code,
+            error_summary(response),
         )
 
     # --- records and bookmarks ---------------------------------------------------------
@@ -260,10 +313,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         self._probing = False
         for rows in fetched.windows:
             for row in rows:
-                if row["sync_key"] in seen or row["started_at"] < oldest:
+                if row["started_at"] in seen or row["started_at"] < oldest:
                     continue
                 started, digest = _when(row["started_at"]), row_digest(row)
-                seen[row["sync_key"]] = (started, digest)
+                seen[row["started_at"]] = (started, digest)
                 # A SIGTERM between the record and its bookmark would write a STATE
                 # without that row's bookmark: hold it until both are done.
                 with self._tap.deferred_termination():
@@ -281,7 +334,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         if len(windows) > MANY_WINDOWS:
             self.warn_once(
                 "many-windows",
-                "Stream '%s' reads %d windows of 7 days for connection %s (from %s): "
+                "Stream '%s' reads %d windows of just under 7 days for connection %s (from %s): "
                 "one request each. Fivetran keeps little sync history, so a start_date "
                 "this far back mostly costs requests; later runs need one window.",
                 self.name,
@@ -377,7 +430,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                 len(items) - len(rows),
                 ref.connection_id,
             )
-        return sorted(rows, key=lambda row: (row["started_at"], row["sync_key"])), None
+        return sorted(rows, key=lambda row: row["started_at"]), None
 
 
 @dataclass

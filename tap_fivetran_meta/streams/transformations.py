@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from singer_sdk import typing as th
 
+from tap_fivetran_meta import redact
 from tap_fivetran_meta.client import FivetranStream
-from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, key, prop
+from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, SETUP_TEST, key, prop
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -16,6 +18,8 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
 
 
@@ -63,8 +67,17 @@ def transformation_connection_ids(row: dict[str, Any]) -> list[str]:
     return sorted(ids)
 
 
+#: Project config keys that may carry secrets or key material: never emitted.
+PROJECT_CONFIG_DROPPED = ("environment_vars", "public_key")
+
+
 class TransformationProjectsStream(FivetranStream):
-    """Transformation projects (the dbt repositories behind dbt Core transformations)."""
+    """Transformation projects (dbt repositories) with their health from the detail call.
+
+    The list (``GET /transformation-projects``) lacks ``status``, ``errors`` and
+    ``setup_tests``: each project costs one ``GET /transformation-projects/{id}``,
+    fetched ahead on the worker pool. A project deleted in between is skipped.
+    """
 
     name = "transformation_projects"
     path = "/transformation-projects"
@@ -73,14 +86,39 @@ class TransformationProjectsStream(FivetranStream):
     timestamp_fields = ("created_at",)
     schema = th.PropertiesList(
         key("id", "Project id."),
-        prop("type", th.StringType, "Project type, e.g. DBT_GIT."),
+        prop("type", th.StringType, "Project type as on the wire: DBT_GIT."),
         prop("group_id", th.StringType, "Group (destination) it runs in."),
         prop("created_at", DT, "When it was created (UTC)."),
         prop("created_by_id", th.StringType, "User who created it."),
+        prop("status", th.StringType, "NOT_READY, READY or ERROR (from the detail call)."),
+        prop("errors", th.ArrayType(th.StringType), "Errors of the project setup, if any."),
+        prop("setup_tests", th.ArrayType(SETUP_TEST), "Latest setup test results."),
+        prop(
+            "project_config",
+            OPAQUE,
+            "dbt version, git remote/branch, folder, target, threads (no environment "
+            "variables, keys or secrets).",
+        ),
     ).to_dict()
 
     @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        accepts = self._tap.filters.accepts_group
+        listed = (i for i in self.request_records(context) if accepts(i.get("group_id")))
+        for item, detail in self.with_details(listed, _project_path, context):
+            if detail is not None:
+                yield {**item, **detail}
+
+    @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        if not self._tap.filters.accepts_group(row.get("group_id")):
-            return None
+        config = row.get("project_config")
+        if isinstance(config, dict):
+            kept = {k: v for k, v in config.items() if k not in PROJECT_CONFIG_DROPPED}
+            row["project_config"] = redact.scrub(kept)
+        else:
+            row["project_config"] = None
         return super().post_process(row, context)
+
+
+def _project_path(item: dict[str, Any]) -> str:
+    return f"/transformation-projects/{quote(str(item['id']), safe='')}"

@@ -102,7 +102,7 @@ def test_meltano_state_round_trip_reads_only_new_history(
     touched = warehouse.count("sync_history", f"where _sdc_batched_at >= '{second_started}'")
     new_rows = rows_after - rows_before
     assert new_rows <= touched <= new_rows + len(sim.dataset.connections)
-    _no_duplicate_keys(warehouse, "sync_history", "connection_id, sync_key")
+    _no_duplicate_keys(warehouse, "sync_history", "connection_id, started_at")
     assert warehouse.count("connection_status_history") > statuses_before
 
 
@@ -136,7 +136,7 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
     sim.clear_faults()
     _assert_ok(meltano_run(warehouse, sim.url, extra_env=_env(sim)))
     assert warehouse.count("sync_history") == sim.expected_counts(start=start)["sync_history"]
-    _no_duplicate_keys(warehouse, "sync_history", "connection_id, sync_key")
+    _no_duplicate_keys(warehouse, "sync_history", "connection_id, started_at")
     assert warehouse.count("connections") == len(sim.dataset.connections)
     # One bookmark per connection, between start_date and now, never beyond the run.
     state = _meltano_state(warehouse)

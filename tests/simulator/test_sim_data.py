@@ -10,9 +10,9 @@ from sim_helpers import FIXED_NOW, make_config
 
 from fivetran_sim import Simulator
 from fivetran_sim.history import (
-    COMPLETED,
     FAILURE,
-    SYNCING,
+    RUNNING,
+    SUCCESSES,
     SyncPlan,
     count_between,
     last_outcomes,
@@ -123,12 +123,12 @@ def test_history_properties(plan: SyncPlan, lo_back: int, width: int, advance: i
     assert all(lo <= s.start <= min(hi, now) for s in syncs)
     assert len({s.sync_id for s in syncs}) == len(syncs)
     running = [s for s in syncs if s.end is None]
-    assert all(s.status == SYNCING for s in running)
+    assert all(s.status is RUNNING for s in running)
     assert all(s.end <= now for s in syncs if s.end is not None)
     assert len(running) <= 2
     whole = syncs_between(plan, plan.anchor, now, now) if now - plan.anchor > 0 else []
     succeeded, failed = last_outcomes(plan, now)
-    done = [s.end for s in whole if s.status == COMPLETED]
+    done = [s.end for s in whole if s.status in SUCCESSES]
     failures = [s.end for s in whole if s.status == FAILURE]
     assert succeeded == (done[-1] if done else plan.prior_success)
     assert failed == (max(failures) if failures else plan.prior_failure)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from sim_helpers import FIXED_NOW, collect, get_data
+from sim_helpers import FIXED_NOW, collect, get_data, make_config
 
 from fivetran_sim import Simulator
 
@@ -67,7 +67,7 @@ def test_connection_items(shared_sim: Simulator, http: requests.Session) -> None
     precisions = set()
     for item in items:
         assert set(item) >= CONNECTION_FIELDS
-        assert "config" not in item
+        assert isinstance(item["config"], dict)  # in the list item's definition
         assert set(item["status"]) >= STATUS_FIELDS
         assert re.fullmatch(r"[a-z]+_[a-z]+(_[a-z]+)?", item["id"])
         assert item["group_id"] in shared_sim.dataset.groups
@@ -216,6 +216,8 @@ def healthy_id(sim: Simulator) -> str:
     ("start", "end"),
     [
         (FIXED_NOW - timedelta(days=7, seconds=1), FIXED_NOW),
+        # Whether exactly 7 days is allowed is not documented: refused by default.
+        (FIXED_NOW - timedelta(days=7), FIXED_NOW),
         (FIXED_NOW, FIXED_NOW),
         (FIXED_NOW, FIXED_NOW - timedelta(hours=1)),
     ],
@@ -231,6 +233,15 @@ def test_sync_history_window_rules(
     assert response.json()["code"] == "InvalidInput"
 
 
+def test_sync_history_exactly_seven_days_behind_a_switch(http: requests.Session) -> None:
+    with Simulator(make_config(sync_window_inclusive=True)) as sim:
+        response = http.get(
+            history_url(sim, healthy_id(sim)),
+            params={"start_time": iso(FIXED_NOW - timedelta(days=7)), "end_time": iso(FIXED_NOW)},
+        )
+    assert response.status_code == 200
+
+
 def test_sync_history_bad_timestamp(shared_sim: Simulator, http: requests.Session) -> None:
     response = http.get(
         history_url(shared_sim, healthy_id(shared_sim)), params={"start_time": "yesterday"}
@@ -238,22 +249,73 @@ def test_sync_history_bad_timestamp(shared_sim: Simulator, http: requests.Sessio
     assert response.status_code == 400
 
 
-def test_sync_history_exactly_seven_days(shared_sim: Simulator, http: requests.Session) -> None:
-    start = FIXED_NOW - timedelta(days=7)
+DOCUMENTED_STATUSES = {
+    "COMPLETED",
+    "SUCCESS_WITH_TASK",
+    "FAILURE_WITH_TASK",
+    "CANCELED",
+    "TRUNCATED",
+    "RESCHEDULED",
+    None,  # a running sync
+}
+
+
+def test_sync_history_items_have_the_documented_shape(
+    shared_sim: Simulator, http: requests.Session
+) -> None:
     items = collect(
         http,
         history_url(shared_sim, healthy_id(shared_sim)),
         limit=2,
-        start_time=iso(start),
+        start_time=iso(FIXED_NOW - timedelta(days=6)),
         end_time=iso(FIXED_NOW),
     )
     assert items
-    keys = {"sync_id", "start", "end", "status", "reason", "extract_records", "load_records"}
     for item in items:
-        assert keys <= set(item)
-        assert item["status"] in {"COMPLETED", "FAILURE_WITH_TASK", "RESCHEDULED", "CANCELED"}
+        assert set(item) == {"start", "end", "status"}
+        assert item["status"] in DOCUMENTED_STATUSES
     starts = [item["start"] for item in items]
     assert starts == sorted(starts)
+
+
+def test_every_documented_status_is_served(shared_sim: Simulator) -> None:
+    seen = {
+        item["status"]
+        for conn_id in shared_sim.dataset.connections
+        if not shared_sim.dataset.connections[conn_id].vanished
+        for item in shared_sim.sync_history(conn_id, start=FIXED_NOW - timedelta(days=21))
+    }
+    assert seen == DOCUMENTED_STATUSES
+
+
+def test_a_queued_first_sync_is_listed_with_a_null_start(
+    shared_sim: Simulator, http: requests.Session
+) -> None:
+    new = shared_sim.dataset.by_scenario("never_synced")[0]
+    items = collect(
+        http,
+        history_url(shared_sim, new.id),
+        start_time=iso(FIXED_NOW - timedelta(days=1)),
+        end_time=iso(FIXED_NOW),
+    )
+    assert items == [{"start": None, "end": None, "status": None}]
+    details = get_data(http, f"{shared_sim.url}/connections/{new.id}")
+    assert details["status"]["is_historical_sync"] is True
+    assert details["succeeded_at"] is None
+    assert details["failed_at"] is None
+
+
+def test_undocumented_sync_fields_only_behind_a_switch(http: requests.Session) -> None:
+    with Simulator(make_config(sync_item_extras=True)) as sim:
+        items = collect(
+            http,
+            history_url(sim, healthy_id(sim)),
+            start_time=iso(FIXED_NOW - timedelta(days=6)),
+            end_time=iso(FIXED_NOW),
+        )
+    assert items
+    extras = {"sync_id", "reason", "extract_records", "process_records", "load_records"}
+    assert all(set(item) == {"start", "end", "status"} | extras for item in items)
     assert len({item["sync_id"] for item in items}) == len(items)
 
 

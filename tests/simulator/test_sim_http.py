@@ -105,28 +105,36 @@ def test_unknown_path_404(shared_sim: Simulator, http: requests.Session) -> None
 
 
 @pytest.mark.parametrize(
-    ("path", "code"),
+    ("path", "entity"),
     [
-        ("/connections/nope_nope", "NotFound_Connection"),
-        ("/connections/nope_nope/schemas", "NotFound_Connection"),
-        ("/connections/nope_nope/sync-history", "NotFound_Connection"),
-        ("/groups/nope_nope", "NotFound_Group"),
-        ("/groups/nope_nope/connections", "NotFound_Group"),
-        ("/destinations/nope_nope", "NotFound_Destination"),
-        ("/users/nope_nope", "NotFound_User"),
-        ("/users/nope_nope/groups", "NotFound_User"),
-        ("/teams/nope_nope", "NotFound_Team"),
-        ("/teams/nope_nope/connections", "NotFound_Team"),
+        ("/connections/nope_nope", "Connection"),
+        ("/connections/nope_nope/schemas", "Connection"),
+        ("/connections/nope_nope/sync-history", "Connection"),
+        ("/groups/nope_nope", "Group"),
+        ("/groups/nope_nope/connections", "Group"),
+        ("/destinations/nope_nope", "Destination"),
+        ("/users/nope_nope", "User"),
+        ("/users/nope_nope/groups", "User"),
+        ("/teams/nope_nope", "Team"),
+        ("/teams/nope_nope/connections", "Team"),
     ],
 )
 def test_not_found_codes(
-    shared_sim: Simulator, http: requests.Session, path: str, code: str
+    shared_sim: Simulator, http: requests.Session, path: str, entity: str
 ) -> None:
+    # Fivetran answers a bare NotFound: "Connection with id X not found".
     response = http.get(shared_sim.url + path)
     assert response.status_code == 404
-    body = response.json()
-    assert body["code"] == code
-    assert "nope_nope" in body["message"]
+    assert response.json() == {
+        "code": "NotFound",
+        "message": f"{entity} with id 'nope_nope' not found",
+    }
+
+
+def test_prefixed_not_found_codes_behind_a_switch(http: requests.Session) -> None:
+    with Simulator(make_config(connections=5, prefixed_not_found_codes=True)) as sim:
+        body = http.get(sim.url + "/users/nope_nope").json()
+    assert body["code"] == "NotFound_User"
 
 
 def test_schema_config_missing(shared_sim: Simulator, http: requests.Session) -> None:
