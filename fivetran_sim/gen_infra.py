@@ -43,6 +43,7 @@ WAREHOUSE_LINK_SERVICES = {
 #: Only connections syncing at least this often are blocked: their syncs after the
 #: history's last incident day (see history.plan_incidents) then all succeeded.
 MAX_BLOCKED_INTERVAL = 12 * HOUR
+MAX_LOG_SERVICES = 6
 LOG_SERVICES = ("datadog_log", "cloudwatch", "splunkLog", "azure_monitor_log", "new_relic_log")
 RECONNECT_LOG_TASK: JsonDict = {
     "code": "reconnect_log",
@@ -111,7 +112,8 @@ def _shared_agents(ctx: GenContext, ds: Dataset, users: list[str]) -> dict[str, 
 
 def _use_agent(conn: Connection, agent_id: str) -> None:
     conn.item["hybrid_deployment_agent_id"] = agent_id
-    conn.item["local_processing_agent_id"] = agent_id
+    if "local_processing_agent_id" in conn.item:  # the deprecated alias, where served
+        conn.item["local_processing_agent_id"] = agent_id
 
 
 def _agent(
@@ -350,10 +352,11 @@ def _system_keys(ctx: GenContext, ds: Dataset, users: list[str]) -> dict[str, Js
 
 
 def _log_services(ctx: GenContext, ds: Dataset) -> dict[str, JsonDict]:
-    """A third of the groups (at least two) stream their logs out; the second one is broken."""
+    """A few groups stream their logs out (a third, 2 to 6); the second one is broken."""
     group_ids = list(ds.groups)
+    count = min(MAX_LOG_SERVICES, max(2, len(group_ids) // 3))
     services: dict[str, JsonDict] = {}
-    for index, group_id in enumerate(group_ids[: max(2, len(group_ids) // 3)]):
+    for index, group_id in enumerate(group_ids[:count]):
         service = LOG_SERVICES[index % len(LOG_SERVICES)]
         broken = index == 1
         status: JsonDict = {"setup_state": "broken" if broken else "connected", "tasks": []}
