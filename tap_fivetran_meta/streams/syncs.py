@@ -19,6 +19,7 @@ from urllib.parse import quote
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
+from tap_fivetran_meta.account_scope import AccountScoped
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.partition_index import IndexedPartitionsMixin, IndexedStateManager
@@ -395,7 +396,9 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, Stream):
+class ConnectionStatusHistoryStream(
+    AccountScoped, IndexedPartitionsMixin, MessageVolumeMixin, Stream
+):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and
