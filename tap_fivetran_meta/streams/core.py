@@ -12,6 +12,7 @@ from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.errors import FivetranAPIError
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
+from tap_fivetran_meta.streams.infrastructure import infrastructure_index
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -221,10 +222,23 @@ class ConnectionsStream(FivetranStream):
         ),
         prop("is_fresh", th.BooleanType, "Last success within sync_frequency + slack."),
         prop("health", th.StringType, "One of the health values (see README)."),
+        prop(
+            "blocked_by",
+            th.StringType,
+            "The agent, proxy or private link that is down, as kind:id (health 'blocked').",
+        ),
         prop("task_count", th.IntegerType, "Number of status.tasks."),
         prop("warning_count", th.IntegerType, "Number of status.warnings."),
         prop("observed_at", DT, "When the tap computed the derived columns (run start, UTC)."),
     ).to_dict()
+
+    _infrastructure: health.Infrastructure | None = None
+
+    def infrastructure(self) -> health.Infrastructure:
+        """The agents, proxy agents and private links, read before the first connection."""
+        if self._infrastructure is None:
+            self._infrastructure = infrastructure_index(self._tap.streams)
+        return self._infrastructure
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -251,6 +265,7 @@ class ConnectionsStream(FivetranStream):
                 row,
                 now=self._tap.run_started_at,
                 slack_minutes=int(self.config.get("freshness_slack_minutes", 60)),
+                infra=self.infrastructure(),
             )
         )
         # Children (sync history, status history, schema config) sync right after this
