@@ -221,21 +221,19 @@ def test_external_logging_config_only_in_details(
 
 
 @pytest.mark.parametrize(
-    ("path", "code"),
+    "path",
     [
-        ("/hybrid-deployment-agents/nope_nope", "NotFound_RemoteExecutionAgent"),
-        ("/proxy/nope_nope/connections", "NotFound"),
-        ("/private-links/nope_nope", "NotFound"),
-        ("/system-keys/nope_nope", "NotFound"),
-        ("/external-logging/nope_nope", "NotFound_LogService"),
+        "/hybrid-deployment-agents/nope_nope",
+        "/proxy/nope_nope/connections",
+        "/private-links/nope_nope",
+        "/system-keys/nope_nope",
+        "/external-logging/nope_nope",
     ],
 )
-def test_unknown_ids_are_404(
-    shared_sim: Simulator, http: requests.Session, path: str, code: str
-) -> None:
+def test_unknown_ids_are_404(shared_sim: Simulator, http: requests.Session, path: str) -> None:
     response = http.get(shared_sim.url + path)
     assert response.status_code == 404
-    assert response.json()["code"] == code
+    assert response.json()["code"].startswith("NotFound")  # bare or NotFound_<Entity>
     assert "nope_nope" in response.json()["message"]
 
 
