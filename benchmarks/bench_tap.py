@@ -107,6 +107,11 @@ def minimum_requests(sim: Simulator) -> int:
         data.webhooks,
         data.transformations,
         data.projects,
+        data.infra.agents,
+        data.infra.proxies,
+        data.infra.private_links,
+        data.infra.system_keys,
+        data.infra.log_services,
     ]
     total = 1 + sum(pages(len(items)) for items in account_lists)  # + account/info
     total += len(data.destinations)  # one detail each (config)
@@ -120,6 +125,10 @@ def minimum_requests(sim: Simulator) -> int:
             pages(len(table.get(team_id, ())))
             for table in (data.team_users, data.team_groups, data.team_connections)
         )
+    total += len(data.infra.log_services)  # one detail each (config)
+    for proxy_id in data.infra.proxies:  # the connections each proxy agent serves
+        served = [c for c in data.connections.values() if c.item.get("proxy_agent_id") == proxy_id]
+        total += pages(len(served))
     for connection_id in data.connections:
         total += 1  # schema config (a 404 for a connection without one still costs one)
         total += pages(len(sim.sync_history(connection_id)))  # one window, paginated

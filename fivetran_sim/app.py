@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from fivetran_sim import faults as fk
 from fivetran_sim.api import ROUTES
+from fivetran_sim.api_infra import INFRA_ROUTES
 from fivetran_sim.config import SimConfig
 from fivetran_sim.counters import RequestCounter
 from fivetran_sim.errors import ApiError, default_code
@@ -141,7 +142,7 @@ class ApiApp:
         self._limiter = limiter
         self._sleep = sleep
         self._admin = admin
-        self._router = Router(ROUTES)
+        self._router = Router([*ROUTES, *INFRA_ROUTES])
         token = f"{config.api_key}:{config.api_secret}".encode()
         self._expected_auth = b"Basic " + base64.b64encode(token)
 

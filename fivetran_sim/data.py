@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from fivetran_sim import gen_access, gen_extras
+from fivetran_sim import gen_access, gen_extras, gen_infra
 from fivetran_sim.config import SimConfig
 from fivetran_sim.context import GenContext
 from fivetran_sim.gen_connections import build_connections
@@ -63,7 +63,7 @@ def build_dataset(config: SimConfig, now_us: int) -> Dataset:
         ctx, list(teams), user_ids, group_ids, connection_ids
     )
     projects = gen_extras.build_projects(ctx, group_ids, user_ids)
-    return Dataset(
+    dataset = Dataset(
         account=gen_access.account_info(ctx, user_ids[0], config.system_key),
         groups=groups,
         destinations=destinations,
@@ -85,3 +85,5 @@ def build_dataset(config: SimConfig, now_us: int) -> Dataset:
         team_groups=team_groups,
         team_connections=team_connections,
     )
+    dataset.infra = gen_infra.build_infrastructure(ctx, dataset)
+    return dataset

@@ -57,4 +57,9 @@ def expected_counts(state: State, start_us: int | None, end_us: int | None) -> d
         "connection_columns_full": sum(shape.column_count for shape in shapes),
         "table_lineage": tables,
         "sync_history": sum(count_between(c.plan, lo, hi, now) for c in readable),
+        "hybrid_deployment_agents": len(ds.infra.agents),
+        "proxy_agents": len(ds.infra.proxies),
+        "private_links": len(ds.infra.private_links),
+        "system_keys": len(ds.infra.system_keys),
+        "external_logging": len(ds.infra.log_services),
     }

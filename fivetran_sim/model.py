@@ -33,7 +33,12 @@ SPECIAL_SCENARIOS = (
     STALE,
     NEVER_SYNCED,
 )
-SCENARIOS = (HEALTHY, *SPECIAL_SCENARIOS)
+#: Connections that cannot sync because an object they go through is down (gen_infra.py).
+AGENT_OFFLINE = "agent_offline"
+PROXY_DOWN = "proxy_down"
+PRIVATE_LINK_DOWN = "private_link_down"
+INFRA_SCENARIOS = (AGENT_OFFLINE, PROXY_DOWN, PRIVATE_LINK_DOWN)
+SCENARIOS = (HEALTHY, *SPECIAL_SCENARIOS, *INFRA_SCENARIOS)
 
 
 @dataclass
@@ -86,6 +91,29 @@ class Connection:
 
 
 @dataclass
+class Infrastructure:
+    """Account-level objects connections go through, and the account's keys and log services.
+
+    Dict values are served as-is, except the fields computed from the live connections
+    when rendering (agent ``usage``, proxy ``connector_count``/``destination_count``).
+
+    Attributes:
+        agents: Hybrid deployment agent id -> agent JSON.
+        proxies: Proxy agent id -> proxy agent JSON.
+        private_links: Private link id -> private link JSON.
+        system_keys: System key id -> system key JSON (``secret`` masked).
+        log_services: External logging service id (a group id) -> JSON including the
+            details-only ``config`` and ``setup_tests``.
+    """
+
+    agents: dict[str, JsonDict] = field(default_factory=dict)
+    proxies: dict[str, JsonDict] = field(default_factory=dict)
+    private_links: dict[str, JsonDict] = field(default_factory=dict)
+    system_keys: dict[str, JsonDict] = field(default_factory=dict)
+    log_services: dict[str, JsonDict] = field(default_factory=dict)
+
+
+@dataclass
 class Dataset:
     """The whole generated account. Dict values are the JSON objects served as-is.
 
@@ -107,6 +135,7 @@ class Dataset:
         team_users: Team id -> ``{user_id, role, created_at}``.
         team_groups: Team id -> group memberships.
         team_connections: Team id -> connection memberships.
+        infra: Agents, proxies, private links, system keys and log services.
     """
 
     account: JsonDict
@@ -125,6 +154,7 @@ class Dataset:
     team_users: dict[str, list[JsonDict]]
     team_groups: dict[str, list[JsonDict]]
     team_connections: dict[str, list[JsonDict]]
+    infra: Infrastructure = field(default_factory=Infrastructure)
 
     def by_scenario(self, scenario: str) -> list[Connection]:
         """Connections generated for a health scenario.

@@ -24,6 +24,10 @@ QUERIES = {
         select id, service, health, last_sync_completed_at, task_count
         from {SCHEMA}.connections where health in ('broken', 'failing')
         order by last_sync_completed_at desc nulls last limit 8""",
+    "Blocked connections (their agent, proxy agent or private link is down)": f"""
+        select id, service, schema as name, blocked_by, minutes_since_last_success
+        from {SCHEMA}.connections where health = 'blocked'
+        order by blocked_by, id limit 8""",
 }
 
 FAILED_SYNCS = f"""

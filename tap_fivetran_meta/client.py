@@ -15,6 +15,7 @@ from singer_sdk.authenticators import BasicAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
+from tap_fivetran_meta.account_scope import AccountScoped
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
@@ -103,7 +104,7 @@ def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None,
     )
 
 
-class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
+class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
     Subclasses set ``name``, ``path``, ``primary_keys`` and ``schema`` and, where
@@ -498,7 +499,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
         self._tap.activation.begin(self)
         for field in self.timestamp_fields:
             _normalize_path(row, field.split("."))
-        return row
+        return super().post_process(row, context)
 
     @override
     @property

@@ -6,14 +6,14 @@ The rules are documented in the README ("Connection health"); keep both in step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
 
@@ -23,6 +23,7 @@ class Health(str, Enum):
     PAUSED = "paused"
     INCOMPLETE = "incomplete"
     BROKEN = "broken"
+    BLOCKED = "blocked"
     RESCHEDULED = "rescheduled"
     FIRST_SYNC = "first_sync"
     HISTORICAL_SYNC = "historical_sync"
@@ -78,6 +79,72 @@ def is_fresh(
     return age <= sync_frequency_minutes + slack_minutes
 
 
+# --- the objects a connection goes through ---------------------------------------------
+
+#: Private link states in which the link carries no traffic (UPDATING keeps serving).
+DOWN_PRIVATE_LINK_STATES = frozenset({"FAIL", "CREATING", "DESTROYING"})
+#: Proxy agent statuses in which the agent relays nothing.
+DOWN_PROXY_STATUSES = frozenset({"NOT_CONNECTED", "NOT_FOUND"})
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """The listed hybrid deployment agents, proxy agents and private links, by id.
+
+    Only an object listed *and* down blocks a connection. One not listed (the list is
+    plan-gated, or the API key cannot see it) blocks nothing: its state is unknown.
+    """
+
+    hybrid_deployment_agents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    proxy_agents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    private_links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def agent_is_down(agent: Mapping[str, Any]) -> bool:
+    """A hybrid deployment agent runs nothing when offline or disabled."""
+    return agent.get("online") is False or agent.get("enabled") is False
+
+
+def proxy_is_down(proxy: Mapping[str, Any]) -> bool:
+    """A proxy agent relays nothing unless CONNECTED (an unknown status is not "down")."""
+    return str(proxy.get("status") or "").upper() in DOWN_PROXY_STATUSES
+
+
+def private_link_is_down(link: Mapping[str, Any]) -> bool:
+    """A private link carries nothing while it fails, is being created or destroyed."""
+    return str(link.get("state") or "").upper() in DOWN_PRIVATE_LINK_STATES
+
+
+#: ``(kind, connection fields naming the object, Infrastructure attribute, is-down test)``,
+#: in the order a connection's ``blocked_by`` names them.
+BLOCKERS: tuple[tuple[str, tuple[str, ...], str, Callable[[Mapping[str, Any]], bool]], ...] = (
+    (
+        "hybrid_deployment_agent",
+        ("hybrid_deployment_agent_id", "local_processing_agent_id"),
+        "hybrid_deployment_agents",
+        agent_is_down,
+    ),
+    ("proxy_agent", ("proxy_agent_id",), "proxy_agents", proxy_is_down),
+    ("private_link", ("private_link_id",), "private_links", private_link_is_down),
+)
+
+
+def blocked_by(record: Mapping[str, Any], infra: Infrastructure | None) -> str | None:
+    """The first object the connection goes through that is down, as ``kind:id``."""
+    if infra is None:
+        return None
+    for kind, id_fields, attribute, is_down in BLOCKERS:
+        listed: Mapping[str, Mapping[str, Any]] = getattr(infra, attribute)
+        for object_id in dict.fromkeys(record.get(name) for name in id_fields):
+            found = listed.get(object_id) if isinstance(object_id, str) else None
+            if found is not None and is_down(found):
+                return f"{kind}:{object_id}"
+    return None
+
+
+# --- health -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ConnectionFacts:
     """The fields of a connection that the health rules read."""
@@ -90,10 +157,14 @@ class ConnectionFacts:
     succeeded_at: datetime | None
     failed_at: datetime | None
     sync_frequency: int | None
+    #: The object that keeps it from syncing (see :func:`blocked_by`), if any.
+    blocked_by: str | None = None
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> ConnectionFacts:
-        """Read the facts from a raw connection list item."""
+    def from_record(
+        cls, record: Mapping[str, Any], infra: Infrastructure | None = None
+    ) -> ConnectionFacts:
+        """Read the facts from a raw connection list item (and what it goes through)."""
         status = record.get("status") or {}
         return cls(
             paused=bool(record.get("paused")),
@@ -104,6 +175,7 @@ class ConnectionFacts:
             succeeded_at=parse_timestamp(record.get("succeeded_at")),
             failed_at=parse_timestamp(record.get("failed_at")),
             sync_frequency=_int_or_none(record.get("sync_frequency")),
+            blocked_by=blocked_by(record, infra),
         )
 
 
@@ -123,6 +195,7 @@ def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Heal
         (facts.paused or facts.sync_state == "paused", Health.PAUSED),
         (facts.setup_state == "incomplete", Health.INCOMPLETE),
         (facts.setup_state == "broken", Health.BROKEN),
+        (facts.blocked_by is not None, Health.BLOCKED),
         (facts.sync_state == "rescheduled", Health.RESCHEDULED),
         (awaits_first_sync(facts), Health.FIRST_SYNC),
         (facts.is_historical_sync, Health.HISTORICAL_SYNC),
@@ -141,10 +214,14 @@ def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Heal
 
 
 def derived_columns(
-    record: Mapping[str, Any], *, now: datetime, slack_minutes: int
+    record: Mapping[str, Any],
+    *,
+    now: datetime,
+    slack_minutes: int,
+    infra: Infrastructure | None = None,
 ) -> dict[str, Any]:
     """All derived connection columns for one raw connection list item."""
-    facts = ConnectionFacts.from_record(record)
+    facts = ConnectionFacts.from_record(record, infra)
     status = record.get("status") or {}
     completed = last_sync_completed_at(facts.succeeded_at, facts.failed_at)
     return {
@@ -153,6 +230,7 @@ def derived_columns(
         "minutes_since_last_success": minutes_since(facts.succeeded_at, now),
         "is_fresh": is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
         "health": health(facts, now=now, slack_minutes=slack_minutes).value,
+        "blocked_by": facts.blocked_by,
         "task_count": len(status.get("tasks") or []),
         "warning_count": len(status.get("warnings") or []),
         "observed_at": format_timestamp(now),
@@ -168,6 +246,6 @@ def _int_or_none(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     return None

@@ -14,7 +14,7 @@ MASK_RE = re.compile(r"^\*{3,}$")
 SECRET_KEY_RE = re.compile(
     r"(pass(word|phrase)?|secret|token|private[_-]?key|api[_-]?key|client[_-]?secret|"
     r"credential|auth[_-]?code|access[_-]?key|session[_-]?key|signing[_-]?key|"
-    r"certificate|pem|sas)$|^(pwd|key)$",
+    r"certificate|pem|sas|primary[_-]?key|account[_-]?key)$|^(pwd|key)$",
     re.IGNORECASE,
 )
 

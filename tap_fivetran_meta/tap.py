@@ -309,6 +309,13 @@ class TapFivetranMeta(Tap):
         config = detail.get("config")
         return destination_database(config if isinstance(config, dict) else None)
 
+    @cached_property
+    def account_id(self) -> str:
+        """The account every row belongs to (``GET /account/info``, once per run)."""
+        stream = self.streams["account"]
+        assert isinstance(stream, AccountStream)  # noqa: S101
+        return str(stream.info()["account_id"])
+
     def _list_all_connections(self) -> Iterable[dict[str, Any]]:
         stream = self.streams["connections"]
         assert isinstance(stream, ConnectionsStream)  # noqa: S101

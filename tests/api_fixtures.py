@@ -94,8 +94,18 @@ def _connection(cid: str, group: str, service: str, schema: str, **extra: Any) -
     return conn
 
 
+AGENT_ID, PROXY_ID, LINK_ID = "grey_rhinoceros", "proxy_one", "link_one"
+
 CONNECTIONS = [
-    _connection("speak_inexpensive", "projected_sickle", "postgres", "postgres_public"),
+    # Each goes through one infrastructure object; all three objects are up.
+    _connection(
+        "speak_inexpensive",
+        "projected_sickle",
+        "postgres",
+        "postgres_public",
+        hybrid_deployment_agent_id=AGENT_ID,
+        local_processing_agent_id=AGENT_ID,
+    ),
     _connection(
         "dialectical_remindful",
         "schoolmaster_heedless",
@@ -103,6 +113,8 @@ CONNECTIONS = [
         "gsheets.budget",
         paused=True,
         status=_status(sync_state="paused"),
+        networking_method="ProxyAgent",
+        proxy_agent_id=PROXY_ID,
     ),
     _connection(
         "broken_arrow",
@@ -114,6 +126,8 @@ CONNECTIONS = [
             setup_state="broken",
             tasks=[{"code": "reconnect", "message": "Reconnect", "details": {}}],
         ),
+        networking_method="PrivateLink",
+        private_link_id=LINK_ID,
     ),
 ]
 
@@ -293,6 +307,103 @@ TEAM_MEMBERSHIPS = {
 
 ACCOUNT = {"account_id": "acct_xyz", "account_name": "Acme Inc", "user_id": "cardiac_contemplation"}
 
+# --- infrastructure (shapes as in ../shared/docs/fivetran-api-fields.md) ------------------
+
+AGENTS = [
+    {
+        "id": AGENT_ID,
+        "display_name": "dc1-agent",
+        "group_id": "projected_sickle",
+        "registered_at": "2024-12-01T15:43:29.013729Z",
+        "version": "1.0.0",
+        "enabled": True,
+        "online": True,
+        "created_by": "cardiac_contemplation",
+        "deployment_type": "DOCKER",
+        "updated_at": "2024-12-01T15:43:29.013729Z",
+        "last_used_at": "2026-11-26T23:31:00Z",
+        "usage": [
+            {
+                "connection_id": "speak_inexpensive",
+                "schema": "postgres_public",
+                "service": "postgres",
+            }
+        ],
+        "token": "agent-token-should-not-leak",
+    }
+]
+
+PROXIES = [
+    {
+        "id": PROXY_ID,
+        "account_id": "acct_xyz",
+        "registered_at": "2018-12-01T15:43:29.013729Z",
+        "region": "GCP_US_EAST4",
+        "created_by": "cardiac_contemplation",
+        "display_name": "dc1-proxy",
+        "version": "1.0.0",
+        "status": "CONNECTED",
+        "connector_count": 1,
+        "destination_count": 0,
+    }
+]
+PROXY_CONNECTIONS = {PROXY_ID: [{"connection_id": "dialectical_remindful"}]}
+
+PRIVATE_LINKS = [
+    {
+        "id": LINK_ID,
+        "name": "salesforce-link",
+        "region": "AWS_US_EAST_1",
+        "service": "SOURCE_AWS",
+        "state": "OK",
+        "state_summary": "Ready",
+        "host": "vpce-1.example.com",
+        "account_id": "acct_xyz",
+        "cloud_provider": "AWS",
+        "created_at": "2025-02-01T10:00:00.5Z",
+        "created_by": "cardiac_contemplation",
+        "resource_upstream_status": "Available",
+    }
+]
+
+SYSTEM_KEYS = [
+    {
+        "id": "rushed_fainting",
+        "name": "metadata-reader",
+        "key": "ft_key-should-not-leak",
+        "secret": "******",
+        "permissions": [
+            {"resource_type": "CONNECTOR", "access_level": "READ"},
+            {
+                "resource_type": "TRANSFORMATION",
+                "access_level": "MANAGE",
+                "resource_filter": {"group_ids": ["projected_sickle"]},
+            },
+        ],
+        "created_at": "2023-10-17T14:01:16.318Z",
+        "updated_at": "2023-10-17T14:02:20.919291Z",
+        "expired_at": "2027-01-17T14:01:16.318Z",
+        "last_used_at": None,
+    }
+]
+
+LOG_SERVICES = [
+    {
+        "id": "projected_sickle",
+        "service": "datadog_log",
+        "enabled": True,
+        "status": {"setup_state": "connected", "tasks": []},
+    }
+]
+
+
+def log_service_detail(log: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **log,
+        "setup_tests": [{"title": "Log delivery", "status": "PASSED", "message": ""}],
+        "config": {"hostname": "logs.example.com", "region": "US1", "api_key": "******"},
+    }
+
 
 def ok(data: Any) -> dict[str, Any]:
     return {"code": "Success", "data": copy.deepcopy(data)}
@@ -342,6 +453,15 @@ def register(mocker: Any, api: str = API) -> None:
             mocker.get(f"{api}/teams/{team_id}/{kind}", json=page(items))
     mocker.get(f"{api}/roles", json=page(ROLES))
     mocker.get(f"{api}/webhooks", json=page(WEBHOOKS))
+    mocker.get(f"{api}/hybrid-deployment-agents", json=page(AGENTS))
+    mocker.get(f"{api}/proxy", json=page(PROXIES))
+    for proxy_id, served in PROXY_CONNECTIONS.items():
+        mocker.get(f"{api}/proxy/{proxy_id}/connections", json=page(served))
+    mocker.get(f"{api}/private-links", json=page(PRIVATE_LINKS))
+    mocker.get(f"{api}/system-keys", json=page(SYSTEM_KEYS))
+    mocker.get(f"{api}/external-logging", json=page(LOG_SERVICES))
+    for log in LOG_SERVICES:
+        mocker.get(f"{api}/external-logging/{log['id']}", json=ok(log_service_detail(log)))
     mocker.get(f"{api}/transformations", json=page(TRANSFORMATIONS))
     mocker.get(f"{api}/transformation-projects", json=page(PROJECTS))
     for project in PROJECTS:
@@ -364,6 +484,11 @@ EXPECTED_COUNTS = {
     "webhooks": len(WEBHOOKS),
     "transformations": len(TRANSFORMATIONS),
     "transformation_projects": len(PROJECTS),
+    "hybrid_deployment_agents": len(AGENTS),
+    "proxy_agents": len(PROXIES),
+    "private_links": len(PRIVATE_LINKS),
+    "system_keys": len(SYSTEM_KEYS),
+    "external_logging": len(LOG_SERVICES),
 }
 
 

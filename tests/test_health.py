@@ -72,10 +72,95 @@ CASES = [
 ]
 
 
+INFRA = health.Infrastructure(
+    hybrid_deployment_agents={
+        "agent_up": {"id": "agent_up", "online": True, "enabled": True},
+        "agent_offline": {"id": "agent_offline", "online": False, "enabled": True},
+        "agent_disabled": {"id": "agent_disabled", "online": True, "enabled": False},
+    },
+    proxy_agents={
+        "proxy_up": {"id": "proxy_up", "status": "CONNECTED"},
+        "proxy_down": {"id": "proxy_down", "status": "NOT_CONNECTED"},
+        "proxy_gone": {"id": "proxy_gone", "status": "NOT_FOUND"},
+        "proxy_unknown": {"id": "proxy_unknown", "status": "SOMETHING_NEW"},
+    },
+    private_links={
+        "link_ok": {"id": "link_ok", "state": "OK"},
+        "link_updating": {"id": "link_updating", "state": "UPDATING"},
+        "link_fail": {"id": "link_fail", "state": "FAIL"},
+        "link_creating": {"id": "link_creating", "state": "CREATING"},
+        "link_destroying": {"id": "link_destroying", "state": "destroying"},
+    },
+)
+
+#: (expected blocked_by, connection fields): only a listed object that is down blocks.
+BLOCKED_BY_CASES = [
+    (None, {}),
+    (None, {"hybrid_deployment_agent_id": "agent_up"}),
+    ("hybrid_deployment_agent:agent_offline", {"hybrid_deployment_agent_id": "agent_offline"}),
+    ("hybrid_deployment_agent:agent_disabled", {"hybrid_deployment_agent_id": "agent_disabled"}),
+    ("hybrid_deployment_agent:agent_offline", {"local_processing_agent_id": "agent_offline"}),
+    (None, {"hybrid_deployment_agent_id": "agent_not_listed"}),
+    (None, {"proxy_agent_id": "proxy_up"}),
+    ("proxy_agent:proxy_down", {"proxy_agent_id": "proxy_down"}),
+    ("proxy_agent:proxy_gone", {"proxy_agent_id": "proxy_gone"}),
+    (None, {"proxy_agent_id": "proxy_unknown"}),
+    (None, {"private_link_id": "link_ok"}),
+    (None, {"private_link_id": "link_updating"}),
+    ("private_link:link_fail", {"private_link_id": "link_fail"}),
+    ("private_link:link_creating", {"private_link_id": "link_creating"}),
+    ("private_link:link_destroying", {"private_link_id": "link_destroying"}),
+    (None, {"private_link_id": "link_not_listed"}),
+    # Several down: the agent is named first, then the proxy, then the private link.
+    (
+        "hybrid_deployment_agent:agent_offline",
+        {
+            "private_link_id": "link_fail",
+            "proxy_agent_id": "proxy_down",
+            "hybrid_deployment_agent_id": "agent_offline",
+        },
+    ),
+    ("proxy_agent:proxy_down", {"private_link_id": "link_fail", "proxy_agent_id": "proxy_down"}),
+    (
+        "private_link:link_fail",
+        {"hybrid_deployment_agent_id": "agent_up", "private_link_id": "link_fail"},
+    ),
+]
+
+CASES += [
+    ("blocked", conn(proxy_agent_id="proxy_down")),
+    ("blocked", conn(private_link_id="link_fail", status={"sync_state": "rescheduled"})),
+    ("blocked", conn(hybrid_deployment_agent_id="agent_offline", failed_at=ago(5))),
+    ("blocked", conn(proxy_agent_id="proxy_down", succeeded_at=ago(600))),
+    ("broken", conn(proxy_agent_id="proxy_down", status={"setup_state": "broken"})),
+    ("incomplete", conn(private_link_id="link_fail", status={"setup_state": "incomplete"})),
+    ("paused", conn(paused=True, hybrid_deployment_agent_id="agent_offline")),
+    ("healthy", conn(proxy_agent_id="proxy_up", private_link_id="link_updating")),
+]
+
+
 @pytest.mark.parametrize(("expected", "record"), CASES)
 def test_health_first_match_wins(expected: str, record: dict[str, Any]) -> None:
-    facts = health.ConnectionFacts.from_record(record)
+    facts = health.ConnectionFacts.from_record(record, INFRA)
     assert health.health(facts, now=NOW, slack_minutes=60).value == expected
+
+
+@pytest.mark.parametrize(("expected", "fields"), BLOCKED_BY_CASES)
+def test_blocked_by(expected: str | None, fields: dict[str, Any]) -> None:
+    assert health.blocked_by(conn(**fields), INFRA) == expected
+
+
+def test_nothing_is_blocked_without_the_infrastructure_lists() -> None:
+    record = conn(proxy_agent_id="proxy_down", private_link_id="link_fail")
+    assert health.blocked_by(record, None) is None
+    assert health.blocked_by(record, health.Infrastructure()) is None
+    assert health.ConnectionFacts.from_record(record).blocked_by is None
+
+
+def test_health_values_in_rule_order() -> None:
+    values = [h.value for h in health.Health]
+    assert values.index("blocked") == values.index("broken") + 1
+    assert values.index("rescheduled") == values.index("blocked") + 1
 
 
 def test_last_sync_fields() -> None:
@@ -114,7 +199,18 @@ def test_derived_columns() -> None:
         "minutes_since_last_success": 90,
         "is_fresh": True,
         "health": "failing",
+        "blocked_by": None,
         "task_count": 1,
         "warning_count": 2,
         "observed_at": "2026-11-27T12:00:00.000000Z",
     }
+    blocked = health.derived_columns(
+        {**record, "proxy_agent_id": "proxy_down"}, now=NOW, slack_minutes=60, infra=INFRA
+    )
+    assert (blocked["health"], blocked["blocked_by"]) == ("blocked", "proxy_agent:proxy_down")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(60, 60), ("360", 360), (" 15 ", 15), ("²", None)])
+def test_sync_frequency_parsing(raw: object, expected: int | None) -> None:
+    # "²".isdigit() is true but int("²") fails: only ASCII digits are a frequency
+    assert health.ConnectionFacts.from_record(conn(sync_frequency=raw)).sync_frequency == expected

@@ -160,6 +160,7 @@ def test_rows_carry_connection_columns_and_source_names(schema_api: requests_moc
     run = _run(set(SCHEMA_STREAMS))
     settings = {r["connection_id"]: r for r in run.records["connection_schema_settings"]}
     assert settings["speak_inexpensive"] == {
+        "account_id": "acct_xyz",
         "connection_id": "speak_inexpensive",
         "group_id": "projected_sickle",
         "service": "postgres",
@@ -183,6 +184,7 @@ def test_lineage_rows(schema_api: requests_mock.Mocker) -> None:
     run = _run({"table_lineage"})
     rows = {(r["source_schema"], r["source_table"]): r for r in run.records["table_lineage"]}
     assert rows["sales", "orders"] == {
+        "account_id": "acct_xyz",
         "connection_id": "speak_inexpensive",
         "group_id": "projected_sickle",
         "service": "postgres",

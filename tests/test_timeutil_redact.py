@@ -77,3 +77,11 @@ def test_scrub_auth_tokens_hides_basic_and_bearer_credentials() -> None:
     assert "abc.def-ghi" not in scrubbed
     assert scrubbed.count("<redacted>") == 2
     assert "basically fine" in scrubbed
+
+
+def test_log_service_keys_count_as_secrets() -> None:
+    # Azure Monitor's Log Analytics primary key, Google Cloud Logging's service account key
+    for name in ("primary_key", "primaryKey", "service_account_key", "storage_account_key"):
+        assert redact.is_secret_key(name), name
+    for name in ("primary_keys", "workspace_id", "account_id", "hostname"):
+        assert not redact.is_secret_key(name), name

@@ -17,6 +17,13 @@ from tap_fivetran_meta.streams.core import (
     DestinationsStream,
     GroupsStream,
 )
+from tap_fivetran_meta.streams.infrastructure import (
+    ExternalLoggingStream,
+    HybridDeploymentAgentsStream,
+    PrivateLinksStream,
+    ProxyAgentsStream,
+    SystemKeysStream,
+)
 from tap_fivetran_meta.streams.schemas import (
     ConnectionColumnsStream,
     ConnectionSchemaSettingsStream,
@@ -35,6 +42,11 @@ STREAM_TYPES = (
     AccountStream,
     GroupsStream,
     DestinationsStream,
+    HybridDeploymentAgentsStream,
+    ProxyAgentsStream,
+    PrivateLinksStream,
+    SystemKeysStream,
+    ExternalLoggingStream,
     ConnectionsStream,
     SyncHistoryStream,
     ConnectionStatusHistoryStream,

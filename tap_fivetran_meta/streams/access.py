@@ -162,14 +162,18 @@ class TeamMembershipsStream(_MembershipStream):
 
 
 class RolesStream(FivetranStream):
-    """Roles, standard and custom (keyed by name: the API has no role id)."""
+    """Roles, standard and custom.
+
+    The API has no role id and every account has the same standard role names, so the
+    key is ``(account_id, name)``: several accounts can share one table.
+    """
 
     name = "roles"
     path = "/roles"
-    primary_keys = ("name",)
+    primary_keys = ("account_id", "name")
     optional_resource = True
     schema = th.PropertiesList(
-        key("name", "Role name (unique)."),
+        key("name", "Role name (unique within the account)."),
         prop("description", th.StringType, "What the role allows."),
         prop("scope", th.ArrayType(th.StringType), "ACCOUNT, DESTINATION, CONNECTOR, TEAM."),
         prop("is_custom", th.BooleanType, "Whether the role is custom."),

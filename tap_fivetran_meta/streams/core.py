@@ -9,8 +9,10 @@ from singer_sdk import typing as th
 
 from tap_fivetran_meta import health, redact
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.errors import FivetranAPIError
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
+from tap_fivetran_meta.streams.infrastructure import infrastructure_index
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -32,7 +34,10 @@ NETWORKING = (
 
 
 class AccountStream(FivetranStream):
-    """The account behind the API key (``GET /account/info``): one row."""
+    """The account behind the API key (``GET /account/info``): one row.
+
+    The answer is read once per run and shared: every stream's ``account_id`` is it.
+    """
 
     name = "account"
     path = "/account/info"
@@ -46,6 +51,29 @@ class AccountStream(FivetranStream):
         prop("system_key_id", th.StringType, "System key id (system keys)."),
         prop("key_type", th.StringType, "'user' or 'system': which kind of key the tap used."),
     ).to_dict()
+
+    _info: dict[str, Any] | None = None
+
+    def info(self) -> dict[str, Any]:
+        """``GET /account/info``, requested the first time it is needed in the run.
+
+        Raises:
+            FivetranAPIError: If the answer names no account (no row could be stamped).
+        """
+        if self._info is None:
+            info = next(iter(self.request_records(None)), None)
+            if not isinstance(info, dict) or not info.get("account_id"):
+                msg = (
+                    "GET /account/info answered without an account_id; the tap stamps "
+                    "every row with it. Check api_url and the API key."
+                )
+                raise FivetranAPIError(msg)
+            self._info = info
+        return self._info
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        yield dict(self.info())
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
@@ -199,10 +227,23 @@ class ConnectionsStream(FivetranStream):
         ),
         prop("is_fresh", th.BooleanType, "Last success within sync_frequency + slack."),
         prop("health", th.StringType, "One of the health values (see README)."),
+        prop(
+            "blocked_by",
+            th.StringType,
+            "The agent, proxy or private link that is down, as kind:id (health 'blocked').",
+        ),
         prop("task_count", th.IntegerType, "Number of status.tasks."),
         prop("warning_count", th.IntegerType, "Number of status.warnings."),
         prop("observed_at", DT, "When the tap computed the derived columns (run start, UTC)."),
     ).to_dict()
+
+    _infrastructure: health.Infrastructure | None = None
+
+    def infrastructure(self) -> health.Infrastructure:
+        """The agents, proxy agents and private links, read before the first connection."""
+        if self._infrastructure is None:
+            self._infrastructure = infrastructure_index(self._tap.streams)
+        return self._infrastructure
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -230,6 +271,7 @@ class ConnectionsStream(FivetranStream):
                 row,
                 now=self._tap.run_started_at,
                 slack_minutes=int(self.config.get("freshness_slack_minutes", 60)),
+                infra=self.infrastructure(),
             )
         )
         # Children (sync history, status history, schema config) sync right after this
@@ -252,11 +294,16 @@ class ConnectionsStream(FivetranStream):
 
 
 class ConnectorTypesStream(FivetranStream):
-    """The catalogue of connector types (``GET /metadata/connector-types``)."""
+    """The catalogue of connector types (``GET /metadata/connector-types``).
+
+    Every account lists the same ids (the catalogue is Fivetran's, not the account's),
+    so the key is ``(account_id, id)``: several accounts can share one table, each with
+    the catalogue its API key sees.
+    """
 
     name = "connector_types"
     path = "/metadata/connector-types"
-    primary_keys = ("id",)
+    primary_keys = ("account_id", "id")
     timestamp_fields: ClassVar[tuple[str, ...]] = ()
     schema = th.PropertiesList(
         key("id", "Connector type id (the 'service' of connections)."),

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlparse
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
+from tap_fivetran_meta.account_scope import AccountScoped
 from tap_fivetran_meta.client import FivetranStream, error_summary
 from tap_fivetran_meta.errors import FivetranAPIError
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
@@ -448,7 +449,9 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, Stream):
+class ConnectionStatusHistoryStream(
+    AccountScoped, IndexedPartitionsMixin, MessageVolumeMixin, Stream
+):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and

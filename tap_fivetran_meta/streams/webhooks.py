@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
+from tap_fivetran_meta.account_scope import AccountScoped
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
 from tap_fivetran_meta.webhooks.store import iter_events
 
@@ -86,7 +87,7 @@ WEBHOOK_EVENT_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-class WebhookEventsStream(Stream):
+class WebhookEventsStream(AccountScoped, Stream):
     """Webhook deliveries from the local inbox, incremental on ``seq``."""
 
     name = "webhook_events"

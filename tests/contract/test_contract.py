@@ -68,6 +68,13 @@ READ_BY: dict[str, tuple[str, dict[str, str]]] = {
         {"start": "started_at", "end": "ended_at"},
     ),
     "/v1/connections/{connectionId}/schemas": ("connection_schema_settings", {"schemas": ""}),
+    # Agents' "version" is emitted as agent_version: target-postgres cannot apply
+    # ACTIVATE_VERSION to a table with a column named "version".
+    "/v1/hybrid-deployment-agents": ("hybrid_deployment_agents", {"version": "agent_version"}),
+    "/v1/proxy": ("proxy_agents", {"version": "agent_version"}),
+    "/v1/private-links": ("private_links", {}),
+    "/v1/system-keys": ("system_keys", {}),
+    "/v1/external-logging": ("external_logging", {}),
 }
 
 #: Fields a stream must never emit: secrets, or a token granting access.

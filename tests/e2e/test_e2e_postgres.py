@@ -8,7 +8,7 @@ import pytest
 
 from fivetran_sim import SimConfig, Simulator
 
-from conftest import Warehouse, meltano_run
+from conftest import ROOT, Warehouse, meltano_run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,6 +30,11 @@ ENTITY_STREAMS = (
     "webhooks",
     "transformations",
     "transformation_projects",
+    "hybrid_deployment_agents",
+    "proxy_agents",
+    "private_links",
+    "system_keys",
+    "external_logging",
 )
 
 
@@ -57,6 +62,12 @@ def test_rows_equal_simulator_counts_and_rerun_upserts(
         assert stream in tables, stream
         assert warehouse.count(stream) == expected[stream], stream
 
+    # Every row of every table names the account (several accounts can share the schema).
+    account_id = sim.dataset.account["account_id"]
+    for table in tables:
+        if not table.startswith("_"):
+            assert warehouse.count(table, f"where account_id is distinct from '{account_id}'") == 0
+
     second = meltano_run(warehouse, sim.url)
     _assert_ok(second)
     for stream in ENTITY_STREAMS:
@@ -70,6 +81,36 @@ def test_health_columns_cover_every_situation(sim: Simulator, warehouse: Warehou
     )
     seen = {r[0] for r in rows}
     assert {"healthy", "paused", "broken", "incomplete", "rescheduled", "failing"} <= seen, seen
+    # The simulator's three blocked scenarios, each named by the object that is down.
+    blocked = warehouse.query(
+        f'select id, blocked_by from "{warehouse.schema}".connections '
+        "where health = 'blocked' order by id"
+    )
+    expected = sorted(
+        (c.id, prefix)
+        for scenario, prefix in (
+            ("agent_offline", "hybrid_deployment_agent:"),
+            ("proxy_down", "proxy_agent:"),
+            ("private_link_down", "private_link:"),
+        )
+        for c in sim.dataset.by_scenario(scenario)
+    )
+    assert [(cid, by.split(":")[0] + ":") for cid, by in blocked] == expected
+    # The README's health queries run as written.
+    attention, behind_agents, keys = _readme_health_queries(warehouse.schema)
+    assert {row[0] for row in warehouse.query(attention)} >= {cid for cid, _ in expected}
+    offline = sim.dataset.by_scenario("agent_offline")[0].id
+    assert [(row[0], row[3]) for row in warehouse.query(behind_agents)] == [(offline, False)]
+    # expiring in 12 days; expired and unused for 130 days; never used since its creation
+    expected_keys = {"terraform-ci", "legacy-airflow", "dbt-trigger"}
+    assert {row[0] for row in warehouse.query(keys)} == expected_keys
+
+
+def _readme_health_queries(schema: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Connection health")[1].split("\n## ")[0]
+    sql = section.split("```sql")[1].split("```")[0].replace("fivetran_meta.", f'"{schema}".')
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def test_deleted_connection_is_flagged_with_activate_version(

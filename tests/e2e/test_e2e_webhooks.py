@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fivetran_sim import SimConfig, Simulator
 from tap_fivetran_meta.webhooks.events import parse_event
 from tap_fivetran_meta.webhooks.store import Inbox
 
@@ -41,16 +42,23 @@ def test_webhook_events_round_trip(warehouse: Warehouse, tmp_path: Path) -> None
         "TAP_FIVETRAN_META_WEBHOOK_INBOX_PATH": str(inbox_path),
         "TAP_FIVETRAN_META__SELECT": json.dumps(["webhook_events.*"]),
     }
-    # The API is never called for this stream alone: an unreachable URL proves it.
-    first = meltano_run(warehouse, "http://127.0.0.1:9/v1", extra_env=env)
-    assert first.returncode == 0, first.stderr[-4000:]
-    assert warehouse.count("webhook_events") == 30
+    config = SimConfig(
+        connections=20, seed=3, api_key="e2e-key", api_secret="e2e-secret-never-logged"
+    )
+    with Simulator(config) as sim:
+        first = meltano_run(warehouse, sim.url, extra_env=env)
+        assert first.returncode == 0, first.stderr[-4000:]
+        assert warehouse.count("webhook_events") == 30
+        # This stream alone asks the API one thing: the account its rows belong to.
+        assert sim.request_counts() == {"GET /v1/account/info": 1}
+        account_id = sim.dataset.account["account_id"]
+        assert warehouse.count("webhook_events", f"where account_id = '{account_id}'") == 30
 
-    second_started = warehouse.query("select now() at time zone 'utc'")[0][0]
-    deliver(inbox_path, 30, 12)
-    deliver(inbox_path, 0, 5)  # Fivetran retries: identical bodies, stored once
-    second = meltano_run(warehouse, "http://127.0.0.1:9/v1", extra_env=env)
-    assert second.returncode == 0, second.stderr[-4000:]
+        second_started = warehouse.query("select now() at time zone 'utc'")[0][0]
+        deliver(inbox_path, 30, 12)
+        deliver(inbox_path, 0, 5)  # Fivetran retries: identical bodies, stored once
+        second = meltano_run(warehouse, sim.url, extra_env=env)
+        assert second.returncode == 0, second.stderr[-4000:]
     assert warehouse.count("webhook_events") == 42
     touched = warehouse.count("webhook_events", f"where _sdc_batched_at >= '{second_started}'")
     assert touched == 12  # only the new events were read (bookmark on seq)

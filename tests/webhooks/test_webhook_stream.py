@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 class _WebhookTap(Tap):
     name = "tap-webhook-test"
+    account_id = "acct_webhook_test"  # what TapFivetranMeta reads from /account/info
     config_jsonschema: ClassVar[dict] = th.PropertiesList(
         th.Property("webhook_inbox_path", th.StringType),
         th.Property("start_date", th.DateTimeType),
@@ -99,6 +100,7 @@ def test_record_shape(inbox_path: Path) -> None:
     assert record["connection_name"] == "ftar_pg"
     assert record["status"] == "SUCCESSFUL"
     assert record["reason"] is None
+    assert record["account_id"] == "acct_webhook_test"
     assert "raw_body" not in record
     [schema] = [m for m in messages if m["type"] == "SCHEMA"]
     assert schema["key_properties"] == ["event_id"]
@@ -123,6 +125,7 @@ def test_schema_has_descriptions_everywhere() -> None:
         "reason",
         "signature_verified",
         "payload",
+        "account_id",
     }
     assert all(prop.get("description") for prop in properties.values())
     assert properties["received_at"]["format"] == "date-time"
