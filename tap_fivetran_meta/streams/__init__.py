@@ -22,6 +22,7 @@ from tap_fivetran_meta.streams.schemas import (
     ConnectionSchemaSettingsStream,
     ConnectionSchemasStream,
     ConnectionTablesStream,
+    SchemaChangesStream,
     TableLineageStream,
 )
 from tap_fivetran_meta.streams.syncs import ConnectionStatusHistoryStream, SyncHistoryStream
@@ -44,6 +45,7 @@ STREAM_TYPES = (
     ConnectionTablesStream,
     ConnectionColumnsStream,
     TableLineageStream,
+    SchemaChangesStream,
     UsersStream,
     UserMembershipsStream,
     TeamsStream,
