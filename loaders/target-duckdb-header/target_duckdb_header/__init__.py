@@ -1,4 +1,4 @@
-"""target-duckdb 0.8.0, with its CSV ``COPY`` made to say ``header false``.
+r"""target-duckdb 0.8.0, with its CSV ``COPY`` made to say ``header false``.
 
 target-duckdb writes each batch to a CSV file without a header line and loads it with
 ``COPY <table> FROM '<file>' WITH (new_line '\\r\\n')``. From duckdb 1.1 on, ``COPY``
@@ -56,7 +56,7 @@ class HeaderlessCopy:
 
 def main() -> None:
     """Run target-duckdb's own entry point with the fixed connection."""
-    import target_duckdb
+    import target_duckdb  # noqa: PLC0415 - only the installed loader has it
 
     connect = target_duckdb.duckdb_connect
 
