@@ -112,6 +112,13 @@ def test_models_answer_what_the_simulator_holds(
     )[0][0]
     sim.mutate_connection(to_break, setup_state="broken", tasks=[REPORTED_TASK])
     sim.edit_table(kept, schema, table, enabled=False)
+    gone_schema, gone_table = warehouse.query(
+        f'select schema_name, table_name from "{warehouse.schema}".connection_tables '
+        "where connection_id = %s and table_name <> %s order by 1, 2 limit 1",
+        kept,
+        table,
+    )[0]
+    sim.edit_table(kept, gone_schema, gone_table, remove=True)
 
     # The README's command: tap, loader, then dbt build (models and their tests).
     run = _meltano(
@@ -164,15 +171,23 @@ def test_models_answer_what_the_simulator_holds(
         REPORTED_TASK["message"],
     )
 
-    # schema_changelog: the disabled table, named, with its destination table.
-    (change,) = _rows(warehouse, "schema_changelog", f"where connection_id = '{kept}'")
-    assert (change["change_type"], change["schema_name"], change["table_name"]) == (
-        "disabled",
-        schema,
-        table,
-    )
+    # schema_changelog: the disabled table, named, with its destination table; the removed
+    # one named again from connection_tables (the tap keeps only its key).
+    changes = {
+        (r["object_type"], r["change_type"]): r
+        for r in _rows(warehouse, "schema_changelog", f"where connection_id = '{kept}'")
+    }
+    assert {k for k in changes if k[0] == "table"} == {("table", "disabled"), ("table", "removed")}
+    change = changes[("table", "disabled")]
+    assert (change["schema_name"], change["table_name"]) == (schema, table)
     assert change["destination_table"]
     assert (change["previous_enabled"], change["enabled"]) == (True, False)
+    removed = changes[("table", "removed")]
+    assert (removed["schema_name"], removed["table_name"], removed["is_named"]) == (
+        gone_schema,
+        gone_table,
+        True,
+    )
 
     transformations = _rows(warehouse, "transformation_status")
     assert len(transformations) == sim.expected_counts()["transformations"]

@@ -92,6 +92,42 @@ def test_every_table_in_duckdb_matches_the_simulator_and_dbt_builds_on_it(
     assert status.fetchone() == (expected["connections"], len(_healths(con)))
     synced = con.execute(f"select sum(syncs) from {models}sync_metrics").fetchone()[0]
     assert synced == expected["sync_history"]
+    health_counts = dict(
+        con.execute(f"select health, count(*) from {models}connection_status group by 1").fetchall()
+    )
+    con.close()
+    _report_draws_the_models(tmp_path, health_counts)
+
+
+def _report_draws_the_models(tmp_path, health_counts: dict[str, int]) -> None:
+    """scripts/report.py on the real models: the HTML's health bars are the model's counts."""
+    import xml.etree.ElementTree as ET
+
+    html = tmp_path / "report.html"
+    report = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/python"),
+            str(ROOT / "scripts/report.py"),
+            str(tmp_path / "warehouse.duckdb"),
+            "--html",
+            str(html),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "Recent failed syncs" in report.stdout
+    page = ET.fromstring(html.read_text().split("\n", 1)[1])  # noqa: S314 - our own file
+    bars = {
+        r.get("data-health"): int(r.get("data-count", "0"))
+        for r in page.iter("{http://www.w3.org/2000/svg}rect")
+        if r.get("data-count") is not None
+        and r.get("data-health")
+        and r.get("data-day") is None
+        and r.get("data-connection") is None
+    }
+    assert bars == health_counts
 
 
 def _healths(con: duckdb.DuckDBPyConnection) -> set[str]:
