@@ -122,7 +122,7 @@ def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             f"select health, count(*) from {m('connection_status')} group by 1 order by 2 desc, 1"
         ),
         daily_health=rows(
-            f"select connection_id, day, main_health from {m('connection_daily_health')}"
+            f"select connection_id, day, last_health from {m('connection_daily_health')}"
         ),
         daily_syncs=rows(
             f"""select connection_id, sync_day, syncs_succeeded, syncs_failed, syncs_canceled,

@@ -38,7 +38,7 @@ class ReportData:
     """What the report draws (rows as read from the models)."""
 
     health_counts: list[tuple[str, int]]
-    #: (connection_id, day, main_health) from connection_daily_health.
+    #: (connection_id, day, last_health) from connection_daily_health.
     daily_health: list[tuple[str, date, str]]
     #: (connection_id, day, succeeded, failed, canceled, rescheduled, running).
     daily_syncs: list[tuple[str, date, int, int, int, int, int]]
@@ -346,7 +346,8 @@ def render(data: ReportData) -> str:
         (
             "Health of each connection over the period",
             _legend() + timeline_chart(data),
-            "Solid: health the tap observed (connection_daily_health, main value of the day). "
+            "Solid: health the tap observed (connection_daily_health: in force at the day's "
+            "end, or at the latest run). "
             "Faded: before the tap observed the connection, the day's syncs alone "
             "(any failed: failing; rescheduled; succeeded: healthy).",
         ),

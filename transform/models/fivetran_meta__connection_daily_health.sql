@@ -3,7 +3,9 @@
     run that observed the next one; the latest holds until the latest run of the tap
     (max connections.observed_at), not beyond: what happened since is unknown. Days
     before a connection's first observation are not reported. up_share is the share of
-    the observed hours the connection was up: healthy, or syncing normally. -#}
+    the observed hours the connection was up: healthy, or syncing normally. main_health
+    is the value with the most hours, last_health the one in force at the day's end (or
+    at the latest run). -#}
 {%- set healths = fivetran_meta.health_values() -%}
 
 with statuses as (
@@ -83,7 +85,10 @@ ranked as (
         max(valid_from) as last_from,
         row_number() over (
             partition by connection_id, day order by sum(hours) desc, max(valid_from) desc
-        ) as rank_in_day
+        ) as rank_in_day,
+        row_number() over (
+            partition by connection_id, day order by max(valid_from) desc
+        ) as recency_in_day
     from all_pieces
     group by connection_id, day, health
 )
@@ -92,6 +97,7 @@ select
     connection_id,
     day,
     max(case when rank_in_day = 1 then health end) as main_health,
+    max(case when recency_in_day = 1 then health end) as last_health,
     count(*) as health_values_seen,
     sum(hours) as hours_observed,
     {%- for health in healths %}
