@@ -236,8 +236,7 @@ def _consumer_sees_sources_at_risk(
         "DBT_POSTGRES_SCHEMA": f"{warehouse.models_schema}_consumer",
     }
     try:
-        _ok(_meltano(warehouse, sim, "invoke", "dbt-postgres", "deps", **env))
-        _ok(_meltano(warehouse, sim, "invoke", "dbt-postgres", "build", **env))
+        _ok(_meltano(warehouse, sim, "run", "dbt-postgres:deps", "dbt-postgres:build", **env))
         rows = {
             r["source_name"]: r
             for r in _rows(warehouse, "dbt_source_health", schema=env["DBT_POSTGRES_SCHEMA"])

@@ -1,7 +1,11 @@
 {#- One row per connection (not flagged deleted by the target): who it is, its health and
     why, its last success and failure, open tasks and warnings, schedule, and how many
-    tables it syncs into how many destination tables. -#}
+    tables it syncs into how many destination tables. Rows the target flagged deleted
+    (_sdc_deleted_at, with emit_activate_version_messages) are left out; without that
+    setting a table removed from a connection's config keeps its last row. -#}
 {%- set connections = source('fivetran_meta', 'connections') -%}
+{%- set connection_tables = source('fivetran_meta', 'connection_tables') -%}
+{%- set table_lineage = source('fivetran_meta', 'table_lineage') -%}
 
 with connections as (
     select *
@@ -44,7 +48,8 @@ tables as (
         connection_id,
         count(*) as table_count,
         sum(case when enabled and schema_enabled then 1 else 0 end) as enabled_table_count
-    from {{ source('fivetran_meta', 'connection_tables') }}
+    from {{ connection_tables }} as t
+    where {{ fivetran_meta.not_deleted(connection_tables, 't') }}
     group by connection_id
 ),
 
@@ -53,7 +58,8 @@ lineage as (
         connection_id,
         count(distinct case when enabled then lower(destination_fqn) end)
             as destination_table_count
-    from {{ source('fivetran_meta', 'table_lineage') }}
+    from {{ table_lineage }} as l
+    where {{ fivetran_meta.not_deleted(table_lineage, 'l') }}
     group by connection_id
 )
 

@@ -37,8 +37,12 @@ with dbt_sources as (
     {%- endif %}
 ),
 
+{%- set table_lineage = source('fivetran_meta', 'table_lineage') %}
+
 lineage as (
-    select * from {{ source('fivetran_meta', 'table_lineage') }} where enabled
+    select *
+    from {{ table_lineage }} as l
+    where l.enabled and {{ fivetran_meta.not_deleted(table_lineage, 'l') }}
 ),
 
 fed as (
