@@ -45,7 +45,9 @@ def changes(warehouse: str, sim_file: str) -> list[str]:
     healthy = [
         r[0]
         for r in con.execute(
-            f"select id from {SCHEMA}.connections where health = 'healthy' order by id"
+            f"""select id from {SCHEMA}.connections c where health = 'healthy'
+            and exists (select 1 from {SCHEMA}.table_lineage l where l.connection_id = c.id)
+            order by id"""
         ).fetchall()
     ]
     tables = con.execute(
