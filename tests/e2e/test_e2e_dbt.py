@@ -20,6 +20,8 @@ import pytest
 
 from fivetran_sim import SimConfig, Simulator
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.webhooks.events import parse_event
+from tap_fivetran_meta.webhooks.store import Inbox
 
 from conftest import MELTANO, ROOT, Warehouse, meltano_env, meltano_run
 
@@ -92,6 +94,45 @@ def _pick(sim: Simulator, warehouse: Warehouse) -> tuple[str, str, tuple[str, st
     return to_break, kept, (schema, table)
 
 
+def _deliver(inbox_path: Path, connection_id: str, events: list[tuple[str, datetime, str]]) -> None:
+    """Store webhook deliveries (event, created, sync_id) as the receiver would."""
+    with Inbox(inbox_path) as inbox:
+        for event, created, sync_id in events:
+            body = {
+                "event": event,
+                "created": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "connector_id": connection_id,
+                "sync_id": sync_id,
+                "data": {"status": "SUCCESSFUL"} if event == "sync_end" else {},
+            }
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            inbox.add(
+                parse_event(raw), received_at=format_timestamp(created), signature_verified=True
+            )
+
+
+def _webhooks(sim: Simulator, inbox_path: Path, connection_id: str) -> datetime:
+    """One sync_end of a sync the history lists (20 s after its end), and one sync known
+    only from webhooks (before the history window); returns the latter's start."""
+    listed = [item for item in sim.sync_history(connection_id, START, sim.now) if item.get("end")][
+        -1
+    ]
+    ended = parse_timestamp(listed["end"])
+    assert ended is not None
+    only_start = START - timedelta(days=2)
+    _deliver(
+        inbox_path,
+        connection_id,
+        [
+            ("sync_end", ended + timedelta(seconds=20), "wh-listed"),
+            ("sync_start", only_start, "wh-only"),
+            ("sync_end", only_start + timedelta(minutes=5), "wh-only"),
+            ("sync_end", only_start + timedelta(minutes=5), "wh-only"),  # retried: stored once
+        ],
+    )
+    return only_start
+
+
 def _syncs_per_day(sim: Simulator) -> Counter[tuple[str, str]]:
     per_day: Counter[tuple[str, str]] = Counter()
     for cid in sim.dataset.connections:
@@ -119,10 +160,18 @@ def test_models_answer_what_the_simulator_holds(
         table,
     )[0]
     sim.edit_table(kept, gone_schema, gone_table, remove=True)
+    inbox = tmp_path / "inbox.sqlite"
+    webhook_only_start = _webhooks(sim, inbox, kept)
 
     # The README's command: tap, loader, then dbt build (models and their tests).
     run = _meltano(
-        warehouse, sim, "run", "tap-fivetran-meta", "target-postgres", "dbt-postgres:build"
+        warehouse,
+        sim,
+        "run",
+        "tap-fivetran-meta",
+        "target-postgres",
+        "dbt-postgres:build",
+        TAP_FIVETRAN_META_WEBHOOK_INBOX_PATH=str(inbox),
     )
     _ok(run)
     assert "Completed successfully" in run.stdout + run.stderr
@@ -137,10 +186,20 @@ def test_models_answer_what_the_simulator_holds(
     assert "broken" in status[to_break]["health_rule"]
     assert status[to_break]["enabled_table_count"] > 0
 
-    # sync_metrics: syncs per connection and day equal the simulator's.
+    # sync_metrics: syncs per connection and day equal the simulator's, plus the one sync
+    # known only from webhooks; the sync_end of a listed sync is not counted again.
     metrics = _rows(warehouse, "sync_metrics")
     got = {(r["connection_id"], r["sync_day"].isoformat()): r["syncs"] for r in metrics}
-    assert got == dict(_syncs_per_day(sim))
+    truth = _syncs_per_day(sim)
+    truth[(kept, webhook_only_start.date().isoformat())] += 1
+    assert got == dict(truth)
+    (only,) = _rows(warehouse, "syncs", "where known_from = 'webhook_events'")
+    assert (only["connection_id"], only["outcome"], only["duration_seconds"]) == (
+        kept,
+        "succeeded",
+        300,
+    )
+    assert sum(r["syncs_from_webhooks_only"] for r in metrics) == 1
     failed_truth = sum(
         1
         for cid in sim.dataset.connections

@@ -13,7 +13,7 @@ select
     t.id as transformation_id,
     t.{{ adapter.quote('type') }} as transformation_type,
     t.status,
-    upper(t.status) in ('FAILED', 'BLOCKED') as is_failing,
+    upper(t.status) in ('FAILED', 'BLOCKED', 'PARTIALLY_SUCCEEDED') as is_failing,
     coalesce(t.paused, false) as is_paused,
     t.last_started_at,
     t.last_ended_at,
