@@ -146,6 +146,15 @@ class AdminApi:
         self._sim.mutate_connection(conn_id, **payload)
         return {"ok": True}
 
+    def _post_edit_table(self, query: Mapping[str, str], body: bytes) -> Any:
+        payload = _object(body)
+        conn_id = _connection_id(payload)
+        schema, table = payload.pop("schema", None), payload.pop("table", None)
+        if not isinstance(schema, str) or not isinstance(table, str):
+            raise AdminError(400, "'schema' and 'table' (strings) are required")
+        self._sim.edit_table(conn_id, schema, table, **payload)
+        return {"ok": True}
+
     def _post_reset_rate_limit(self, query: Mapping[str, str], body: bytes) -> Any:
         self._sim.reset_rate_limit()
         return {"ok": True}

@@ -8,7 +8,7 @@ seeded by the connection's key, so the bulk ``/schemas`` endpoint, the per-table
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fivetran_sim import catalog as cat
 from fivetran_sim.ids import mix64
@@ -253,3 +253,50 @@ def _table_json(table: TableShape, camel: bool) -> JsonDict:
     )
     body["columns"] = columns_json(table, camel, only_modified=True)
     return body
+
+
+def edit_table(
+    shape: ConfigShape,
+    schema: str,
+    table: str,
+    *,
+    remove: bool = False,
+    enabled: bool | None = None,
+    sync_mode: str | None = None,
+) -> ConfigShape:
+    """A copy of ``shape`` with one table changed (what a user does in Fivetran's UI).
+
+    A table not in the shape is added (to an existing schema), unless ``remove``.
+
+    Args:
+        shape: The connection's config shape.
+        schema: Source schema name (must exist).
+        table: Source table name.
+        remove: Drop the table from the config (it vanished from the source).
+        enabled: New ``enabled`` value, if given.
+        sync_mode: New ``sync_mode`` (SOFT_DELETE, HISTORY, LIVE), if given.
+
+    Returns:
+        The new shape.
+
+    Raises:
+        KeyError: If the schema does not exist, or a removed table does not.
+    """
+    schemas = list(shape.schemas)
+    index = next((i for i, s in enumerate(schemas) if s.name == schema), None)
+    if index is None:
+        raise KeyError(f"{schema!r} is not a schema of this connection")
+    tables = {t.name: t for t in schemas[index].tables}
+    if remove:
+        if tables.pop(table, None) is None:
+            raise KeyError(f"{schema}.{table} is not a table of this connection")
+    else:
+        current = tables.get(table) or _table(random.Random(table), 0, table, len(tables))
+        changes: dict[str, object] = {}
+        if enabled is not None:
+            changes["enabled"] = enabled
+        if sync_mode is not None:
+            changes["sync_mode"] = sync_mode
+        tables[table] = replace(current, **changes)  # type: ignore[arg-type]
+    schemas[index] = replace(schemas[index], tables=tuple(tables.values()))
+    return replace(shape, schemas=tuple(schemas))

@@ -213,6 +213,20 @@ class Simulator:
         with self._state.lock:
             self._state.mutate_connection(connection_id, changes)
 
+    def edit_table(self, connection_id: str, schema: str, table: str, **changes: Any) -> None:
+        """Change a table's schema config as a user would: ``enabled``, ``sync_mode``.
+
+        A table not in the config is added; ``remove=True`` drops it.
+
+        Args:
+            connection_id: Connection id.
+            schema: Source schema name.
+            table: Source table name.
+            **changes: ``enabled`` (bool), ``sync_mode`` (str) or ``remove`` (bool).
+        """
+        with self._state.lock:
+            self._state.edit_table(connection_id, schema, table, **changes)
+
     def sync_history(
         self, connection_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from fivetran_sim.data import build_dataset
 from fivetran_sim.history import Sync, last_outcomes, syncs_between
 from fivetran_sim.model import Connection, Dataset, JsonDict
 from fivetran_sim.scenarios import rescheduled_for_offset
-from fivetran_sim.schemas import ConfigShape, build_shape
+from fivetran_sim.schemas import ConfigShape, build_shape, edit_table
 from fivetran_sim.timefmt import MICRO, MINUTE, fmt, to_us
 
 STATUS_KEYS = frozenset(
@@ -252,6 +252,24 @@ class State:
         conn.version += 1
         if "group_id" in changes:
             self.reindex()
+
+    def edit_table(self, conn_id: str, schema: str, table: str, **changes: Any) -> None:
+        """Change, add or remove one table of a connection's schema config.
+
+        Args:
+            conn_id: Connection id.
+            schema: Source schema name.
+            table: Source table name.
+            **changes: ``enabled``, ``sync_mode`` or ``remove`` (see
+                :func:`fivetran_sim.schemas.edit_table`).
+
+        Raises:
+            KeyError: If the connection, its schema config or the schema does not exist.
+        """
+        conn = self.dataset.connections[conn_id]
+        if not conn.has_schema_config:
+            raise KeyError(f"{conn_id} has no schema config")
+        self._shapes[conn_id] = edit_table(self.shape(conn), schema, table, **changes)
 
     def _set_paused(self, conn: Connection, paused: bool, explicit_state: bool) -> None:
         pauses = conn.plan.pauses

@@ -1,4 +1,8 @@
-"""Print a short health report from the demo warehouse (DuckDB)."""
+"""Print the demo's report from the warehouse (DuckDB): the tap's tables and the dbt models.
+
+With ``--html PATH`` it also writes a self-contained HTML report (inline SVG charts, no
+script, no network: see scripts/report_html.py).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,76 @@ import argparse
 import json
 import sys
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report_html import ReportData, render
+
 SCHEMA = "fivetran_meta"
+MODELS = "fivetran_meta_models"
+MODEL_NAMES = (
+    "connection_status",
+    "sync_metrics",
+    "connection_daily_health",
+    "errors_and_warnings",
+    "schema_changelog",
+    "transformation_status",
+    "dbt_source_health",
+    "syncs",
+)
+
+
+def m(name: str) -> str:
+    """A model's relation."""
+    return f"{MODELS}.fivetran_meta__{name}"
+
 
 QUERIES = {
     "Connections by health": f"""
         select health, count(*) as connections
-        from {SCHEMA}.connections group by health order by connections desc""",
-    "Stalest connections (longest since last success)": f"""
-        select id, service, schema as name, health, minutes_since_last_success
-        from {SCHEMA}.connections
-        where not paused
-        order by minutes_since_last_success desc nulls first limit 8""",
-    "Broken or failing connections and what to do": f"""
-        select id, service, health, last_sync_completed_at, task_count
-        from {SCHEMA}.connections where health in ('broken', 'failing')
-        order by last_sync_completed_at desc nulls last limit 8""",
+        from {m("connection_status")} group by health order by connections desc, health""",
+    "Connections that need attention, and why": f"""
+        select connection_id, service, health, health_rule, minutes_since_success as min_since_ok,
+               coalesce(task_codes, warning_codes, '') as issues
+        from {m("connection_status")}
+        where health not in ('healthy', 'syncing', 'paused', 'historical_sync', 'first_sync')
+        order by minutes_since_success desc nulls first limit 10""",
+    "Sync outcomes per day (all connections)": f"""
+        select sync_day, sum(syncs) as syncs, sum(syncs_succeeded) as ok,
+               sum(syncs_failed) as failed, sum(syncs_canceled) as canceled,
+               sum(syncs_rescheduled) as rescheduled,
+               round(max(duration_p95_seconds) / 60, 1) as worst_p95_min
+        from {m("sync_metrics")} group by sync_day order by sync_day""",
     "Blocked connections (their agent, proxy agent or private link is down)": f"""
-        select id, service, schema as name, blocked_by, minutes_since_last_success
-        from {SCHEMA}.connections where health = 'blocked'
-        order by blocked_by, id limit 8""",
+        select connection_id, service, blocked_by, minutes_since_success as min_since_ok
+        from {m("connection_status")} where health = 'blocked'
+        order by blocked_by, connection_id limit 8""",
+    "Recent failed syncs (outcome failed; rescheduled and canceled are not failures)": f"""
+        select connection_id, started_at, ended_at, round(duration_seconds / 60, 1) as minutes
+        from {m("syncs")} where outcome = 'failed'
+        order by started_at desc limit 8""",
+    "Open tasks and warnings": f"""
+        select connection_id, kind, code, first_seen_at, left(coalesce(message, ''), 50) as message
+        from {m("errors_and_warnings")} where is_open
+        order by kind, connection_id limit 12""",
+    "Schema changes": f"""
+        select observed_at, connection_id, change_type, object_type,
+               coalesce(schema_name || '.' || table_name, object_key) as object,
+               coalesce(column_name, '') as column_name
+        from {m("schema_changelog")} order by observed_at, connection_id limit 12""",
+    "dbt sources fed by connections at risk": f"""
+        select source_name || '.' || source_table as dbt_source, connection_id, health,
+               last_success_at
+        from {m("dbt_source_health")} where is_at_risk
+        order by health, dbt_source limit 12""",
+    "Transformations": f"""
+        select transformation_id, transformation_type, status, last_ended_at, project_id
+        from {m("transformation_status")} order by transformation_id limit 6""",
 }
-
-FAILED_SYNCS = f"""
-    select connection_id, started_at, status, duration_seconds
-    from {SCHEMA}.sync_history
-    where outcome = 'failed'
-    order by started_at desc limit 8"""
 
 
 def show(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
@@ -42,21 +87,24 @@ def show(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
     result = con.execute(sql)
     names = [d[0] for d in result.description]
     rows = result.fetchall()
+    if not rows:
+        print("  (none)")
+        return
     widths = [max(len(str(x)) for x in [n, *(r[i] for r in rows)]) for i, n in enumerate(names)]
     print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
-def tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
     names = [
         r[0]
         for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
         ).fetchall()
     ]
     return {
-        n: con.execute(f'select count(*) from {SCHEMA}."{n}"').fetchone()[0] for n in sorted(names)
+        n: con.execute(f'select count(*) from {schema}."{n}"').fetchone()[0] for n in sorted(names)
     }
 
 
@@ -67,13 +115,59 @@ def expected_counts(sim_file: str) -> dict[str, int]:
         return json.load(resp)
 
 
+def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+    """Everything the HTML report draws, read from the models."""
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        return con.execute(sql).fetchall()
+
+    return ReportData(
+        health_counts=rows(
+            f"select health, count(*) from {m('connection_status')} group by 1 order by 2 desc, 1"
+        ),
+        daily_health=rows(
+            f"select connection_id, day, last_health from {m('connection_daily_health')}"
+        ),
+        daily_syncs=rows(
+            f"""select connection_id, sync_day, syncs_succeeded, syncs_failed, syncs_canceled,
+                syncs_rescheduled, syncs_running from {m("sync_metrics")}"""
+        ),
+        connections=rows(
+            f"select connection_id, connection_name, health from {m('connection_status')} "
+            "order by health, connection_id"
+        ),
+        durations=[
+            r[0]
+            for r in rows(
+                f"select duration_seconds from {m('syncs')} "
+                "where duration_seconds is not null and ended_at is not null"
+            )
+        ],
+        sources=rows(
+            f"""select source_name || '.' || source_table, connection_id, health,
+                is_at_risk, last_success_at, is_fed_by_fivetran
+                from {m("dbt_source_health")} order by is_at_risk desc, 1"""
+        ),
+        changes=rows(
+            f"""select observed_at, connection_id, change_type,
+                coalesce(schema_name || '.' || table_name, object_key)
+                || coalesce('.' || column_name, '')
+                from {m("schema_changelog")} order by observed_at, connection_id"""
+        ),
+        generated_from=str(
+            con.execute("select max(observed_at) from " + m("connection_status")).fetchone()[0]
+        ),
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("warehouse")
     parser.add_argument("--expected", help="simulator ready-file: compare row counts")
+    parser.add_argument("--html", type=Path, help="also write the HTML report here")
     args = parser.parse_args()
     con = duckdb.connect(args.warehouse, read_only=True)
-    counts = tables(con)
+    counts = table_counts(con, SCHEMA)
     expected = expected_counts(args.expected) if args.expected else {}
     print("== Tables loaded (rows)" + ("   [simulator's own count]" if expected else ""))
     mismatches = 0
@@ -82,11 +176,20 @@ def main() -> int:
         mark = "" if want is None else (f"  [{want}]" if want == rows else f"  [MISMATCH: {want}]")
         mismatches += bool(want is not None and want != rows)
         print(f"  {name:<28} {rows:>7}{mark}")
+    models = table_counts(con, MODELS)
+    print("\n== dbt models (rows)")
+    for name in MODEL_NAMES:
+        print(f"  fivetran_meta__{name:<26} {models.get(f'fivetran_meta__{name}', 'missing'):>7}")
+    missing = [n for n in MODEL_NAMES if f"fivetran_meta__{n}" not in models]
     for title, sql in QUERIES.items():
-        show(con, title, sql)
-    if "sync_history" in counts:
-        show(con, "Recent failed syncs", FAILED_SYNCS)
-    return 1 if mismatches else 0
+        if not missing:
+            show(con, title, sql)
+    if args.html and not missing:
+        args.html.write_text(render(report_data(con)), encoding="utf-8")
+        print(f"\nreport: wrote {args.html} (open it in a browser; no network needed)")
+    if missing:
+        print(f"report: models missing: {', '.join(missing)} (did dbt build run?)", file=sys.stderr)
+    return 1 if mismatches or missing else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The SDK's standard tap tests, offline against the requests-mock fixture account.
 
 Every stream returns records here (schema config, sync history and a webhook inbox are
-part of the fixture), so no standard test is skipped for lack of data.
+part of the fixture; a state whose schema fingerprint of the fixture connection is empty
+makes ``schema_changes`` report its tables as added), so no standard test is skipped
+for lack of data.
 """
 
 from __future__ import annotations
@@ -23,6 +25,21 @@ _BASE = get_tap_test_class(
     TapFivetranMeta,
     config={**api_fixtures.CONFIG, "webhook_inbox_path": _INBOX},
     parse_env_config=False,
+    state={
+        "bookmarks": {
+            "schema_changes": {
+                "partitions": [
+                    {
+                        "context": {"connection_id": "speak_inexpensive"},
+                        "replication_key": "observed_at",
+                        "replication_key_value": "2026-11-01T00:00:00.000000Z",
+                        "tables": "",
+                        "columns": "",
+                    }
+                ]
+            }
+        }
+    },
     suite_config=SuiteConfig(max_records_limit=100),
 )
 

@@ -29,6 +29,7 @@ from tap_fivetran_meta.streams.schemas import (
     ConnectionSchemaSettingsStream,
     ConnectionSchemasStream,
     ConnectionTablesStream,
+    SchemaChangesStream,
     TableLineageStream,
 )
 from tap_fivetran_meta.streams.syncs import ConnectionStatusHistoryStream, SyncHistoryStream
@@ -56,6 +57,7 @@ STREAM_TYPES = (
     ConnectionTablesStream,
     ConnectionColumnsStream,
     TableLineageStream,
+    SchemaChangesStream,
     UsersStream,
     UserMembershipsStream,
     TeamsStream,

@@ -27,6 +27,9 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.lineage import destination_fqn, destination_name
+from tap_fivetran_meta.partition_index import IndexedPartitionsMixin
+from tap_fivetran_meta.partition_state import bookmark_value, clear_transient, commit
+from tap_fivetran_meta.schema_changes import TABLE, Fingerprint, changes, fingerprint_of
 from tap_fivetran_meta.schema_config import (
     CallBudget,
     FlatConfig,
@@ -36,8 +39,9 @@ from tap_fivetran_meta.schema_config import (
     flatten,
     merge_columns,
 )
-from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, key, prop
+from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, key, prop
 from tap_fivetran_meta.streams.core import ConnectionsStream
+from tap_fivetran_meta.timeutil import format_timestamp
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -47,10 +51,11 @@ else:
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterable, Iterator
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
+REPLICATION_KEY = "observed_at"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
 
 CONNECTION_KEY = (key("connection_id", "Connection id."), *CONNECTION_COLUMNS)
@@ -99,7 +104,7 @@ class _SchemaConfigStream(FivetranStream):
     path = "/connections/{connection_id}/schemas"
     paginated = False
     tolerate_not_found = True
-    state_partitioning_keys = ()
+    state_partitioning_keys: tuple[str, ...] = ()
     permission_hint = "CONNECTOR at READ"
     #: Warn at the end of the run when connections were read but no row came out.
     warn_when_empty: ClassVar[bool] = False
@@ -527,3 +532,109 @@ class TableLineageStream(_SchemaConfigStream):
                 exc,
             )
             return None
+
+
+class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
+    """A row each time a table's or a listed column's settings change (change-only).
+
+    Compares the connection's schema config with the fingerprint kept in its state
+    partition (see :mod:`tap_fivetran_meta.schema_changes`). The first read of a
+    connection only records the fingerprint: changes are reported from the next run
+    on. Each object's entry in the fingerprint is updated right after its rows were
+    written, so an interrupted run never loses or repeats a change.
+    """
+
+    name = "schema_changes"
+    state_partitioning_keys = ("connection_id",)
+    primary_keys = ("connection_id", "object_key", "observed_at", "change_type")
+    replication_key = "observed_at"
+    schema = th.PropertiesList(
+        key("connection_id", "Connection id."),
+        key(
+            "object_key",
+            "Short key of the table or column: base64 of the first 6 bytes of the MD5 of "
+            "its source names joined by chr(31) (schema, table[, column]).",
+        ),
+        th.Property(
+            "observed_at",
+            DT,
+            required=True,
+            description="Start of the run that saw the change (UTC); the replication key.",
+        ),
+        key(
+            "change_type", "added, removed, enabled, disabled, sync_mode_changed, hashed, unhashed."
+        ),
+        prop(
+            "previous_observed_at",
+            DT,
+            "Start of the previous run that read this connection's schema config: the "
+            "change happened between the two.",
+        ),
+        *CONNECTION_COLUMNS,
+        prop("object_type", th.StringType, "'table' or 'column'."),
+        prop("schema_name", th.StringType, "Source schema; null for removed objects."),
+        prop("table_name", th.StringType, "Source table; null for removed objects."),
+        prop("column_name", th.StringType, "Source column (column rows); null when removed."),
+        prop(
+            "previous_enabled",
+            th.BooleanType,
+            "Synced before (tables: enabled in an enabled schema); null when added.",
+        ),
+        prop("enabled", th.BooleanType, "Synced now; null when removed."),
+        prop("previous_sync_mode", th.StringType, "Table sync mode before."),
+        prop("sync_mode", th.StringType, "Table sync mode now."),
+        prop("previous_hashed", th.BooleanType, "Column hashed before."),
+        prop("hashed", th.BooleanType, "Column hashed now."),
+    ).to_dict()
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Do nothing: the fingerprint is committed per object in :meth:`get_records`."""
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:
+            return
+        partition = self.get_context_state(context)
+        count = 0
+        try:
+            config = self.schema_config(dict(context))
+            if config is None:
+                return  # no schema config now: the fingerprint stays as it was
+            for row in self._changes(dict(context), config, partition):
+                count += 1
+                yield row
+        finally:
+            clear_transient(partition)
+        self.summary.connections += 1
+        self.summary.rows += count
+        self.summary.connections_without_rows += count == 0
+
+    def _changes(
+        self, context: dict[str, Any], config: FlatConfig, partition: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        observed_at = format_timestamp(self._tap.run_started_at)
+        previous = Fingerprint.from_state(partition)
+        if previous is None:  # first read: the baseline, no rows
+            commit(partition, REPLICATION_KEY, observed_at, **fingerprint_of(config).packed())
+            return
+        previous_observed = bookmark_value(partition, REPLICATION_KEY)
+        stored = Fingerprint(dict(previous.tables), dict(previous.columns))
+        common = {
+            **self.connection_columns(context),
+            "observed_at": observed_at,
+            "previous_observed_at": previous_observed,
+        }
+        for change in changes(previous, config):
+            with self._tap.deferred_termination():  # the rows and their entry, or neither
+                for row in change.rows:
+                    yield {**common, **row}
+                entries = stored.tables if change.kind == TABLE else stored.columns
+                if change.code is None:
+                    entries.pop(change.key, None)
+                else:
+                    entries[change.key] = change.code
+                partition.update(stored.packed())
+        commit(partition, REPLICATION_KEY, observed_at, **stored.packed())

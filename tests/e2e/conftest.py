@@ -52,7 +52,7 @@ def meltano_installed() -> None:
 def _base_env() -> dict[str, str]:
     # The machine's environment (proxies, CA bundles) minus anything that would configure
     # the plugins behind the test's back.
-    drop = ("TAP_FIVETRAN_META_", "TARGET_", "MELTANO_")
+    drop = ("TAP_FIVETRAN_META_", "TARGET_", "MELTANO_", "DBT_", "FIVETRAN_META_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["MELTANO_PROJECT_READONLY"] = "false"
@@ -79,6 +79,11 @@ class Warehouse:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(sql)
 
+    @property
+    def models_schema(self) -> str:
+        """Schema the dbt models are built in."""
+        return f"{self.schema}_models"
+
     def count(self, table: str, where: str = "") -> int:
         sql = f'select count(*) from "{self.schema}"."{table}" {where}'
         return int(self.query(sql)[0][0])
@@ -97,6 +102,7 @@ def warehouse(pg_dsn: str, tmp_path: Path) -> Iterator[Warehouse]:
     wh = Warehouse(pg_dsn, f"e2e_{uuid.uuid4().hex[:10]}", tmp_path / "meltano.db")
     yield wh
     wh.execute(f'drop schema if exists "{wh.schema}" cascade')
+    wh.execute(f'drop schema if exists "{wh.models_schema}" cascade')
 
 
 def meltano_env(
@@ -121,6 +127,23 @@ def meltano_env(
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": warehouse.schema,
             "TARGET_DUCKDB_FILEPATH": str(warehouse.state_db.parent / "warehouse.duckdb"),
             "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": warehouse.schema,
+            # dbt (transform/) reads the tap's tables there and builds its models beside them.
+            "DBT_POSTGRES_HOST": pg.hostname or "127.0.0.1",
+            "DBT_POSTGRES_PORT": str(pg.port or 5432),
+            "DBT_POSTGRES_USER": pg.username or "postgres",
+            "DBT_POSTGRES_PASSWORD": pg.password or "postgres",
+            "DBT_POSTGRES_DATABASE": (pg.path or "/postgres").lstrip("/"),
+            "DBT_POSTGRES_SCHEMA": warehouse.models_schema,
+            "DBT_DUCKDB_PATH": str(warehouse.state_db.parent / "warehouse.duckdb"),
+            "DBT_DUCKDB_SCHEMA": "fivetran_meta_models",
+            "DBT_DUCKDB_SOURCE_SCHEMA": warehouse.schema,
+            "DBT_POSTGRES_SOURCE_SCHEMA": warehouse.schema,
+            # Meltano reads each utility's settings from <PLUGIN>_<SETTING> variables.
+            **{
+                f"DBT_{plugin}_{setting}": str(warehouse.state_db.parent / f"dbt-{kind}-{plugin}")
+                for plugin in ("POSTGRES", "DUCKDB")
+                for setting, kind in (("TARGET_PATH", "target"), ("LOG_PATH", "logs"))
+            },
         }
     )
     env.update(extra_env or {})
