@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -39,11 +40,17 @@ def test_every_record_of_every_stream_carries_the_account(
 ) -> None:
     fx.register_per_connection_data(api)
     inbox = fx.make_webhook_inbox(tmp_path / "inbox.sqlite")
+    config = {**fx.CONFIG, "webhook_inbox_path": inbox}
+    baseline = run_tap(config)  # schema_changes' first read only records a baseline
+    changed = copy.deepcopy(fx.SCHEMA_CONFIG)
+    changed["schemas"]["public"]["tables"]["employee"]["enabled"] = False
+    api.get(f"{API}/connections/speak_inexpensive/schemas", json=fx.ok(changed))
     api.reset_mock()
-    result = run_tap({**fx.CONFIG, "webhook_inbox_path": inbox})
-    assert set(result.records) == {stream.name for stream in STREAM_TYPES}  # none is empty
-    for name, records in result.records.items():
-        assert all(r.get(ACCOUNT_ID) == fx.ACCOUNT["account_id"] for r in records), name
+    result = run_tap(config, state=baseline.final_state)
+    records = {**baseline.records, "schema_changes": result.records.get("schema_changes", [])}
+    assert {n for n, rows in records.items() if rows} == {s.name for s in STREAM_TYPES}
+    for name, rows in [*records.items(), *result.records.items()]:
+        assert all(r.get(ACCOUNT_ID) == fx.ACCOUNT["account_id"] for r in rows), name
     requests = Counter(r.path for r in api.request_history)
     assert requests["/v1/account/info"] == 1  # shared by the account stream and every row
 

@@ -185,6 +185,18 @@ def test_models_answer_what_the_simulator_holds(
     assert status[to_break]["task_messages"] == REPORTED_TASK["message"]
     assert "broken" in status[to_break]["health_rule"]
     assert status[to_break]["enabled_table_count"] > 0
+    # Connections behind a down agent, proxy agent or private link: blocked, and by what.
+    blocked = {
+        c.id: scenario
+        for scenario in ("agent_offline", "proxy_down", "private_link_down")
+        for c in sim.dataset.by_scenario(scenario)
+    }
+    assert blocked
+    for cid, scenario in blocked.items():
+        assert status[cid]["health"] == "blocked", (cid, scenario)
+        kind = {"agent_offline": "hybrid_deployment_agent", "proxy_down": "proxy_agent"}
+        assert status[cid]["blocked_by"].startswith(kind.get(scenario, "private_link") + ":")
+    assert {r["account_id"] for r in status.values()} == {sim.dataset.account["account_id"]}
 
     # sync_metrics: syncs per connection and day equal the simulator's, plus the one sync
     # known only from webhooks; the sync_end of a listed sync is not counted again.

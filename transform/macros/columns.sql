@@ -1,16 +1,5 @@
-{#- Tolerance for columns that older tap versions (or other targets) do not write. -#}
-
-{#- `relation.column` when the relation has that column, else `fallback` (SQL). Used for
-    columns added by later tap versions (account_id, blocked_by) and for the targets'
-    own metadata columns (_sdc_deleted_at exists only with target-postgres). -#}
-{% macro column_or(relation, column, fallback='null', alias=none) -%}
-  {%- set qualifier = alias if alias else relation -%}
-  {%- if execute and fivetran_meta.has_column(relation, column) -%}
-    {{ qualifier }}.{{ adapter.quote(column) }}
-  {%- else -%}
-    {{ fallback }}
-  {%- endif -%}
-{%- endmacro %}
+{#- Tolerance for the targets' own metadata columns (_sdc_deleted_at exists only with
+    target-postgres). -#}
 
 {% macro has_column(relation, column) -%}
   {%- if not execute -%}{{ return(false) }}{%- endif -%}
