@@ -143,6 +143,32 @@ def _syncs_per_day(sim: Simulator) -> Counter[tuple[str, str]]:
     return per_day
 
 
+BLOCKED_BY = {
+    "agent_offline": "hybrid_deployment_agent:",
+    "proxy_down": "proxy_agent:",
+    "private_link_down": "private_link:",
+}
+
+
+def _assert_broken_blocked_and_scoped(
+    sim: Simulator, status: dict[str, dict[str, Any]], to_break: str
+) -> None:
+    """Broken connections and why; connections behind a down agent, proxy or private
+    link: blocked, and by what; every row with the account."""
+    broken = {c.id for c in sim.dataset.by_scenario("broken")} | {to_break}
+    assert {cid for cid, r in status.items() if r["health"] == "broken"} == broken
+    assert status[to_break]["task_codes"] == "reconnect"
+    assert status[to_break]["task_messages"] == REPORTED_TASK["message"]
+    assert "broken" in status[to_break]["health_rule"]
+    assert status[to_break]["enabled_table_count"] > 0
+    blocked = {c.id: s for s in BLOCKED_BY for c in sim.dataset.by_scenario(s)}
+    assert blocked
+    for cid, scenario in blocked.items():
+        assert status[cid]["health"] == "blocked", (cid, scenario)
+        assert status[cid]["blocked_by"].startswith(BLOCKED_BY[scenario])
+    assert {r["account_id"] for r in status.values()} == {sim.dataset.account["account_id"]}
+
+
 def test_models_answer_what_the_simulator_holds(
     sim: Simulator, warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -179,24 +205,7 @@ def test_models_answer_what_the_simulator_holds(
     # connection_status: the simulator's broken connections, and the one broken just now.
     status = {r["connection_id"]: r for r in _rows(warehouse, "connection_status")}
     assert set(status) == set(sim.dataset.connections)
-    broken = {c.id for c in sim.dataset.by_scenario("broken")} | {to_break}
-    assert {cid for cid, r in status.items() if r["health"] == "broken"} == broken
-    assert status[to_break]["task_codes"] == "reconnect"
-    assert status[to_break]["task_messages"] == REPORTED_TASK["message"]
-    assert "broken" in status[to_break]["health_rule"]
-    assert status[to_break]["enabled_table_count"] > 0
-    # Connections behind a down agent, proxy agent or private link: blocked, and by what.
-    blocked = {
-        c.id: scenario
-        for scenario in ("agent_offline", "proxy_down", "private_link_down")
-        for c in sim.dataset.by_scenario(scenario)
-    }
-    assert blocked
-    for cid, scenario in blocked.items():
-        assert status[cid]["health"] == "blocked", (cid, scenario)
-        kind = {"agent_offline": "hybrid_deployment_agent", "proxy_down": "proxy_agent"}
-        assert status[cid]["blocked_by"].startswith(kind.get(scenario, "private_link") + ":")
-    assert {r["account_id"] for r in status.values()} == {sim.dataset.account["account_id"]}
+    _assert_broken_blocked_and_scoped(sim, status, to_break)
 
     # sync_metrics: syncs per connection and day equal the simulator's, plus the one sync
     # known only from webhooks; the sync_end of a listed sync is not counted again.
