@@ -8,7 +8,7 @@ import os
 import sys
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import click
@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_fivetran_meta import __version__
@@ -65,10 +66,13 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from singer_sdk import Stream
+    from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
     from tap_fivetran_meta.streams.schemas import LastSchemaConfig
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
+#: ``--test=account``: the Test Connection's first step only (``/account/info``).
+TEST_ACCOUNT_ONLY = "account"
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -206,7 +210,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=0, maximum=10080),
         default=60,
         description="sync_history: minutes before each connection's bookmark that every "
-        "run reads again (late-listed syncs); duplicates are upserted by primary key.",
+        "run reads again, to catch syncs listed late; rows already written unchanged are "
+        "not written again.",
     ),
     th.Property(
         "sync_history_running_hold_days",
@@ -224,6 +229,19 @@ class TapFivetranMeta(Tap):
     name = "tap-fivetran-meta"
     package_name = "tap-fivetran-meta"
     config_jsonschema = CONFIG_SCHEMA
+    #: What --about declares; meltano.yml and the Meltano Hub definition list the same.
+    #: No BATCH: the history streams commit bookmarks per record, a path BATCH bypasses.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.TEST,
+        TapCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
     message_writer_class = StateFlushingWriter
 
     #: The connection record being synced; its child streams sync right after it.
@@ -467,23 +485,31 @@ class TapFivetranMeta(Tap):
     @override
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        if value != CliTestOptionValue.Disabled.value:
-            config = ctx.params.get("config")
-            with _readable_errors(cls.logger):
-                tap = cls(
-                    config=config.config if config else None,
-                    parse_env_config=config.parse_env if config else False,
-                    validate_config=True,
-                )
-                if value != CliTestOptionValue.Schema.value:
-                    tap.describe_account()
-        super().cb_test(ctx, param, value)
+        if value == CliTestOptionValue.Disabled.value:
+            return
+        config = ctx.params.get("config")
+        with _readable_errors(cls.logger):
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+            if value != CliTestOptionValue.Schema.value:
+                tap.describe_account()
+            if value == TEST_ACCOUNT_ONLY:
+                ctx.exit()
+            super().cb_test(ctx, param, value)
 
     @override
     @classmethod
     def get_singer_command(cls) -> click.Command:
         command = super().get_singer_command()
         for param in command.params:
+            if param.name == "test":
+                param.help = (
+                    f"{param.help} Use --test={TEST_ACCOUNT_ONLY} to check only the "
+                    "credentials: one request, a line naming the account, no output."
+                )
             if param.name in {"state", "catalog"}:
                 # Read by invoke(), so a missing or unreadable file is one readable
                 # line (exit 1) rather than click's usage error.
