@@ -195,15 +195,17 @@ def test_readme_path_lands_the_account_in_postgres(project: Project) -> None:
     assert re.search(r"^TARGET_POSTGRES_PASSWORD=.+", dotenv, re.MULTILINE)  # where `set` put it
 
 
-def test_the_job_and_the_schedule_run(project: Project) -> None:
-    job = project.run("run", "fivetran-meta")
-    assert job.returncode == 0, job.stderr[-4000:]
+def test_the_schedule_runs_the_readme_pull_as_a_job(project: Project) -> None:
+    # The job's one task is the README's `meltano run` line, which the fixture ran.
     listed = project.run("schedule", "list", "--format=json")
     assert listed.returncode == 0, listed.stderr[-2000:]
     schedules = {s["name"]: s for s in json.loads(listed.stdout)["schedules"]["job"]}
-    assert schedules["fivetran-meta-hourly"]["cron_interval"] == "0 * * * *"
-    expected = project.sim.expected_counts()
-    assert project.count("fivetran_meta", "connections") == expected["connections"]  # upserted
+    hourly = schedules["fivetran-meta-hourly"]
+    assert hourly["cron_interval"] == "0 * * * *"
+    assert hourly["job"] == {
+        "name": "fivetran-meta",
+        "tasks": ["tap-fivetran-meta target-postgres"],
+    }
 
 
 def test_a_second_account_has_its_own_config_and_state(project: Project) -> None:
@@ -233,3 +235,13 @@ def test_a_second_account_has_its_own_config_and_state(project: Project) -> None
     assert "dev:tap-fivetran-meta-to-target-postgres" in states.stdout
     first = project.sim.expected_counts()["connections"]
     assert project.count("fivetran_meta", "connections") == first  # the first account untouched
+
+
+def test_meltano_config_test_shows_the_taps_one_line_when_invalid(project: Project) -> None:
+    wrong = project.run(
+        "config", "test", "tap-fivetran-meta", env={"TAP_FIVETRAN_META_API_SECRET": "wrong-one"}
+    )
+    assert wrong.returncode != 0
+    assert "Plugin configuration is invalid" in wrong.stderr
+    assert "Fivetran rejected the API credentials" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
