@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,19 +200,13 @@ def parse_json_text(text: str, kind: str) -> Any:
     if not text.strip():
         raise InputFileError(kind, "is empty (expected a JSON object)")
     try:
-        return simplejson.loads(text, parse_float=_decimal)
+        return simplejson.loads(text, parse_float=Decimal)  # as singer-sdk reads them
     except (json.JSONDecodeError, simplejson.JSONDecodeError) as exc:
         raise InputFileError(
             kind, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except RecursionError:
         raise InputFileError(kind, "is JSON nested too deeply to read") from None
-
-
-def _decimal(text: str) -> Any:
-    from decimal import Decimal  # noqa: PLC0415 - only for floats, as singer-sdk reads them
-
-    return Decimal(text)
 
 
 def decode_text(data: bytes, kind: str) -> str:

@@ -383,8 +383,7 @@ class TapFivetranMeta(Tap):
         notes = [*self._state_notes, *(f"ignored {what}" for what in dropped)]
         if notes:
             self.logger.warning(
-                "The state was written by another version of the tap: %s. Streams "
-                "without a bookmark read from start_date.",
+                "Reading the state: %s. Streams left without a bookmark read from start_date.",
                 "; ".join(notes),
             )
         super().load_state(usable)
