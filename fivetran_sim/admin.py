@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from fivetran_sim.faults import FaultRule
@@ -58,6 +59,26 @@ def _time(query: Mapping[str, str], name: str) -> int | None:
         return parse(raw)
     except ValueError:
         raise AdminError(400, f"invalid timestamp for {name!r}") from None
+
+
+def _wall_clock_note(now: datetime) -> dict[str, Any]:
+    """Say when the simulated clock has passed the real one.
+
+    A tap reads sync history up to its own (real) clock, so syncs the simulator dates
+    after it stay invisible until real time catches up. Start the simulator in the
+    past (``serve --now``) to advance it without getting ahead.
+    """
+    ahead = (now - datetime.now(timezone.utc)).total_seconds() / 60
+    if ahead <= 1:
+        return {}
+    return {
+        "ahead_of_wall_clock_minutes": round(ahead),
+        "warning": (
+            "the simulated clock is ahead of the real one: a tap reads sync history only "
+            "up to its own clock, so later syncs stay invisible until then; start the "
+            "simulator with an earlier --now to advance it safely"
+        ),
+    }
 
 
 class AdminApi:
@@ -130,7 +151,7 @@ class AdminApi:
         if isinstance(minutes, bool) or not isinstance(minutes, int | float):
             raise AdminError(400, "'minutes' (number) is required")
         self._sim.advance(minutes=minutes)
-        return {"now": self._sim.now.isoformat()}
+        return {"now": self._sim.now.isoformat(), **_wall_clock_note(self._sim.now)}
 
     def _post_delete_connection(self, query: Mapping[str, str], body: bytes) -> Any:
         self._sim.delete_connection(_connection_id(_object(body)))

@@ -16,11 +16,18 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_fivetran_meta.account_scope import AccountScoped
-from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
+from tap_fivetran_meta.config_checks import api_url_hint
+from tap_fivetran_meta.errors import (
+    FivetranAPIError,
+    FivetranAuthError,
+    UnresolvableHostError,
+    unresolvable_host,
+)
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.prefetch import read_ahead
+from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
 
 if sys.version_info >= (3, 12):
@@ -87,7 +94,7 @@ def error_summary(response: requests.Response) -> str:
     request_id = response.headers.get("X-Request-Id")
     if request_id:
         parts.append(f"request id {request_id}")
-    return "; ".join(parts)
+    return scrub_auth_tokens("; ".join(parts))  # an API may echo the Authorization header
 
 
 def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None, str | None]:
@@ -414,7 +421,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
                 "a scoped key of a user who can see them."
             )
             raise FivetranAuthError(msg, status=status, code=code)
-        raise FivetranAPIError(f"Request failed: {summary}", status=status, code=code)
+        hint = api_url_hint(self.url_base) if status == 404 else ""
+        raise FivetranAPIError(f"Request failed: {summary}{hint}", status=status, code=code)
 
     def _tolerate(
         self, response: requests.Response, *, whole_resource: bool, reason: str = "unavailable"
@@ -461,6 +469,9 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         Raises:
             FivetranAPIError: If the server asks for a longer wait than ``max_retry_wait``.
         """
+        host = unresolvable_host(exception)
+        if host:  # a DNS failure is a typo in api_url, not worth minutes of retries
+            raise UnresolvableHostError(host, self.url_base)
         response = getattr(exception, "response", None)
         asked = retry_after_seconds(response)
         limit = float(self.config.get("max_retry_wait", 900))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -13,6 +16,10 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+#: Spellings singer-sdk reads as true from an environment variable; FALSE_WORDS as false.
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off", "")
+CREDENTIALS = {"api_key": "Fivetran API key", "api_secret": "secret of the Fivetran API key"}
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -46,6 +53,14 @@ def api_url_error(api_url: object) -> str | None:
     return f"api_url must be an https URL such as https://api.fivetran.com/v1 (got {api_url!r})"
 
 
+def api_url_hint(api_url: str) -> str:
+    """A sentence for a 404 on a core endpoint: the base URL may end in the wrong path."""
+    return (
+        f". If every request fails like this, check api_url (now {api_url}): Fivetran's "
+        "REST API is at https://api.fivetran.com/v1"
+    )
+
+
 def start_date_error(start_date: object, now: datetime) -> str | None:
     """Why ``start_date`` is unacceptable (unparseable or in the future), or None."""
     if start_date in (None, ""):
@@ -61,10 +76,101 @@ def start_date_error(start_date: object, now: datetime) -> str | None:
     return None
 
 
+def credential_errors(config: Mapping[str, Any]) -> list[str]:
+    """Blank ``api_key``/``api_secret`` values (missing ones are the schema's to report)."""
+    return [
+        f"{name} is empty; set it to the {what}"
+        for name, what in CREDENTIALS.items()
+        if isinstance(config.get(name), str) and not config[name].strip()
+    ]
+
+
+def webhook_inbox_error(path: object) -> str | None:
+    """Why ``webhook_inbox_path`` is unusable before the run starts, or None.
+
+    A path that does not exist yet is fine (the receiver creates the file; the stream
+    then says it found no inbox); a directory never becomes an inbox file.
+    """
+    if not isinstance(path, str) or not path:
+        return None
+    if Path(path).expanduser().is_dir():
+        return (
+            f"webhook_inbox_path {path} is a directory; give the inbox file that "
+            "`tap-fivetran-meta-webhooks serve --inbox` writes, e.g. "
+            f"{Path(path) / 'inbox.sqlite'}"
+        )
+    return None
+
+
 def semantic_config_errors(config: Mapping[str, Any], *, now: datetime) -> list[str]:
     """All rule violations in ``config`` (empty when valid)."""
     errors = [
+        *credential_errors(config),
         api_url_error(config.get("api_url")),
         start_date_error(config.get("start_date"), now),
+        webhook_inbox_error(config.get("webhook_inbox_path")),
     ]
     return [error for error in errors if error]
+
+
+def _schema_types(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def env_value_error(variable: str, value: str, schema: Mapping[str, Any]) -> str | None:
+    """Why one ``TAP_FIVETRAN_META_*`` value cannot be read as its setting's type."""
+    types = _schema_types(schema)
+    shown = "its value is not shown" if schema.get("secret") else f"got {value!r}"
+    if "integer" in types:
+        try:
+            int(value)
+        except ValueError:
+            return f"{variable} must be a whole number ({shown})"
+    elif "boolean" in types and value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+        return f"{variable} must be true or false ({shown})"
+    elif "array" in types and value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list):
+            return (
+                f"{variable} starts like a JSON array but is not one ({shown}); write "
+                '["a","b"] or a,b'
+            )
+    return None
+
+
+def env_config_errors(
+    schema: Mapping[str, Any], prefix: str, environ: Mapping[str, str]
+) -> list[str]:
+    """Environment variables whose values do not fit their settings' types.
+
+    singer-sdk would raise a bare ``ValueError`` for ``PAGE_SIZE=abc`` and read
+    ``COLUMN_DETAILS=maybe`` as false; each of these becomes one line naming the variable.
+    """
+    errors = []
+    for name, prop in schema.get("properties", {}).items():
+        variable = prefix + re.sub(r"[^A-Z0-9_]", "_", name.upper())
+        if variable in environ:
+            error = env_value_error(variable, environ[variable], prop)
+            if error:
+                errors.append(error)
+    return errors
+
+
+_CONFIG_PATH_RE = re.compile(r" in config\['([^']+)'\]")
+
+
+def without_secret_values(error: str, secret_settings: set[str]) -> str:
+    """A schema error about a secret setting, rewritten so it cannot quote the value.
+
+    jsonschema puts the offending value first (``12345 is not of type 'string' in
+    config['api_secret']``); for a secret that would print (part of) the secret.
+    """
+    match = _CONFIG_PATH_RE.search(error)
+    if match and match.group(1) in secret_settings:
+        name = match.group(1)
+        return f"{name} must be a non-empty string (the value is not shown: {name} is secret)"
+    return error

@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-import json
+import io
 import logging
+import os
 import sys
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import click
 import requests
-import simplejson
 from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_fivetran_meta import __version__
 from tap_fivetran_meta.activation import ActivationTracker
-from tap_fivetran_meta.config_checks import semantic_config_errors
+from tap_fivetran_meta.config_checks import (
+    env_config_errors,
+    semantic_config_errors,
+    without_secret_values,
+)
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.input_files import (
+    InputFileError,
+    StreamBookmarkRules,
+    check_shape,
+    drop_outdated_bookmarks,
+    read_config_file,
+    read_json_file,
+    unwrap_meltano_state,
+)
+from tap_fivetran_meta.log_levels import install_log_filters
 from tap_fivetran_meta.message_volume import (
     CompactStateWriter,
     StateFlushingWriter,
@@ -31,6 +46,7 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -50,10 +66,13 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from singer_sdk import Stream
+    from singer_sdk.helpers.capabilities import CapabilitiesEnum
 
     from tap_fivetran_meta.streams.schemas import LastSchemaConfig
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
+#: ``--test=account``: the Test Connection's first step only (``/account/info``).
+TEST_ACCOUNT_ONLY = "account"
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -193,7 +212,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=0, maximum=10080),
         default=60,
         description="sync_history: minutes before each connection's bookmark that every "
-        "run reads again (late-listed syncs); duplicates are upserted by primary key.",
+        "run reads again, to catch syncs listed late; rows already written unchanged are "
+        "not written again.",
     ),
     th.Property(
         "sync_history_running_hold_days",
@@ -211,6 +231,19 @@ class TapFivetranMeta(Tap):
     name = "tap-fivetran-meta"
     package_name = "tap-fivetran-meta"
     config_jsonschema = CONFIG_SCHEMA
+    #: What --about declares; meltano.yml and the Meltano Hub definition list the same.
+    #: No BATCH: the history streams commit bookmarks per record, a path BATCH bypasses.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.TEST,
+        TapCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
     message_writer_class = StateFlushingWriter
 
     #: The connection record being synced; its child streams sync right after it.
@@ -328,9 +361,41 @@ class TapFivetranMeta(Tap):
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        install_log_filters(self.name, (stream_type.name for stream_type in STREAM_TYPES))
+        self._state_notes: list[str] = []
+        self._parse_env = bool(kwargs.get("parse_env_config"))
+        if _is_parsed(kwargs.get("catalog")):
+            check_shape(kwargs["catalog"], "catalog")
+        if _is_parsed(kwargs.get("state")):
+            state, note = unwrap_meltano_state(kwargs["state"])
+            check_shape(state, "state")
+            kwargs["state"] = state
+            self._state_notes = [note] if note else []
+        try:
+            super().__init__(*args, **kwargs)
+        except ValueError:
+            # singer-sdk's own reading of TAP_FIVETRAN_META_* (e.g. int("abc")).
+            errors = self._env_errors() if self._parse_env else []
+            if not errors:
+                raise
+            raise ConfigValidationError("Config validation failed", errors=errors) from None
         self._state_writer = CompactStateWriter(self.message_writer)
         self._check_catalog_streams()
+
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        rules = {
+            name: StreamBookmarkRules(stream.replication_key, stream.state_partitioning_keys)
+            for name, stream in self.streams.items()
+        }
+        usable, dropped = drop_outdated_bookmarks(state, rules)
+        notes = [*self._state_notes, *(f"ignored {what}" for what in dropped)]
+        if notes:
+            self.logger.warning(
+                "Reading the state: %s. Streams left without a bookmark read from start_date.",
+                "; ".join(notes),
+            )
+        super().load_state(usable)
 
     def _check_catalog_streams(self) -> None:
         """Refuse a catalog naming streams this tap does not have.
@@ -385,17 +450,29 @@ class TapFivetranMeta(Tap):
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         semantic = semantic_config_errors(self.config, now=utcnow())
+        if self._parse_env:
+            semantic = [*self._env_errors(), *semantic]
+        secrets = {
+            name
+            for name, prop in self.config_jsonschema.get("properties", {}).items()
+            if prop.get("secret")
+        }
         try:
             errors = super()._validate_config(raise_errors=raise_errors)
         except ConfigValidationError as exc:
+            schema_errors = [without_secret_values(error, secrets) for error in exc.errors]
             raise ConfigValidationError(
-                "Config validation failed", errors=[*exc.errors, *semantic], schema=exc.schema
+                "Config validation failed", errors=[*schema_errors, *semantic], schema=exc.schema
             ) from None
         if semantic and raise_errors:
             raise ConfigValidationError(
                 "Config validation failed", errors=semantic, schema=self.config_jsonschema
             )
-        return [*errors, *semantic]
+        return [*(without_secret_values(error, secrets) for error in errors), *semantic]
+
+    @classmethod
+    def _env_errors(cls) -> list[str]:
+        return env_config_errors(cls.config_jsonschema, cls._env_var_prefix, os.environ)
 
     # --- test connection -----------------------------------------------------------------
 
@@ -416,22 +493,59 @@ class TapFivetranMeta(Tap):
     @override
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        if value != CliTestOptionValue.Disabled.value:
-            config = ctx.params.get("config")
-            with _readable_errors(cls.logger):
-                tap = cls(
-                    config=config.config if config else None,
-                    parse_env_config=config.parse_env if config else False,
-                    validate_config=True,
+        if value == CliTestOptionValue.Disabled.value:
+            return
+        config = ctx.params.get("config")
+        with _readable_errors(cls.logger):
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+            if value != CliTestOptionValue.Schema.value:
+                tap.describe_account()
+            if value == TEST_ACCOUNT_ONLY:
+                ctx.exit()
+            super().cb_test(ctx, param, value)
+
+    @override
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name == "test":
+                param.help = (
+                    f"{param.help} Use --test={TEST_ACCOUNT_ONLY} to check only the "
+                    "credentials: one request, a line naming the account, no output."
                 )
-                if value != CliTestOptionValue.Schema.value:
-                    tap.describe_account()
-        super().cb_test(ctx, param, value)
+            if param.name in {"state", "catalog"}:
+                # Read by invoke(), so a missing or unreadable file is one readable
+                # line (exit 1) rather than click's usage error.
+                param.type = click.STRING
+        return command
+
+    @override
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        with _readable_errors(cls.logger):
+            for path in value:
+                if path != "ENV":
+                    read_config_file(path)  # one clear line for a missing or bad file
+        return super().cb_config(ctx, param, value)
 
     @override
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
-        with _readable_errors(cls.logger):
+        sources = {
+            kind: f"--{kind} {kwargs[kind]}" for kind in ("state", "catalog") if kwargs.get(kind)
+        }
+        with _readable_errors(cls.logger, sources):
+            for kind in sources:
+                text, value = read_json_file(kwargs[kind], kind)
+                if kind == "state":
+                    value, _ = unwrap_meltano_state(value)
+                check_shape(value, kind)
+                kwargs[kind] = io.StringIO(text)
             super().invoke(*args, **kwargs)
 
 
@@ -439,26 +553,34 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _is_parsed(value: object) -> bool:
+    """Whether a state/catalog argument is parsed JSON (not a path, a Catalog or None)."""
+    return isinstance(value, dict | list | int | float)
+
+
 @contextmanager
-def _readable_errors(logger: logging.Logger) -> Iterator[None]:
-    """Turn expected failures into readable log lines and exit code 1 (no traceback)."""
+def _readable_errors(
+    logger: logging.Logger, sources: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Turn expected failures into readable log lines and exit code 1 (no traceback).
+
+    Args:
+        logger: Where the line goes.
+        sources: How the user named each input file, by kind (``state``, ``catalog``).
+    """
     try:
         yield
+    except InputFileError as exc:
+        source = (sources or {}).get(exc.kind)
+        named = exc.naming(source) if source else exc
+        logger.error("tap-fivetran-meta cannot start: %s", named)  # noqa: TRY400
+        sys.exit(1)
     except ConfigValidationError as exc:
         for error in exc.errors:
             logger.error("Invalid configuration: %s", error)  # noqa: TRY400
         sys.exit(1)
     except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
-        logger.error("tap-fivetran-meta failed: %s", exc)  # noqa: TRY400
-        sys.exit(1)
-    except (json.JSONDecodeError, simplejson.JSONDecodeError) as exc:
-        logger.error(  # noqa: TRY400
-            "tap-fivetran-meta failed: a --state or --catalog file is not valid JSON "
-            "(line %d, column %d: %s).",
-            exc.lineno,
-            exc.colno,
-            exc.msg,
-        )
+        logger.error("tap-fivetran-meta failed: %s", scrub_auth_tokens(str(exc)))  # noqa: TRY400
         sys.exit(1)
 
 

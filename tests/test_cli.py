@@ -45,6 +45,8 @@ def test_discover_without_config(tmp_path: Path) -> None:
     ("config", "needle"),
     [
         ({"api_secret": "x"}, "'api_key' is a required property"),
+        ({**fx.CONFIG, "api_key": "  "}, "api_key is empty"),
+        ({**fx.CONFIG, "column_details": "maybe"}, "column_details"),
         ({**fx.CONFIG, "page_size": 0}, "page_size"),
         ({**fx.CONFIG, "page_size": 1001}, "page_size"),
         ({**fx.CONFIG, "page_size": "big"}, "page_size"),
@@ -128,3 +130,114 @@ def test_termination_is_held_until_a_record_and_its_state_are_done(
     assert exits == [signal.SIGTERM]
     tap._handle_termination(signal.SIGINT, None)
     assert exits == [signal.SIGTERM, signal.SIGINT]
+
+
+RANDOM_BYTES = bytes(range(128, 256)) * 2
+
+# (option, file content or None for a missing file, what the one error line says)
+BAD_FILES = [
+    ("--config", None, "no such file"),
+    ("--config", b'{"api_key": ', "is not valid JSON (line 1, column 13"),
+    ("--config", RANDOM_BYTES, "is not UTF-8 text"),
+    ("--config", b"[1, 2]", "must hold a JSON object of settings, not an array"),
+    ("--config", b"", "is empty"),
+    ("--state", None, "no such file"),
+    ("--state", b"[1,2]", "the top level must be an object, not an array"),
+    (
+        "--state",
+        b'{"bookmarks": {"sync_history": "oops"}}',
+        "bookmarks.sync_history must be an object, not a string",
+    ),
+    ("--state", b'{"bookmarks": []}', "bookmarks must be an object, not an array"),
+    ("--state", b'{"bookmarks": null}', "bookmarks must be an object, not null"),
+    (
+        "--state",
+        b'{"bookmarks": {"sync_history": {"partitions": "x"}}}',
+        "bookmarks.sync_history.partitions must be an array, not a string",
+    ),
+    (
+        "--state",
+        b'{"bookmarks": {"sync_history": {"partitions": [{"replication_key_value": "2026-01-01"}]}}}',
+        "bookmarks.sync_history.partitions[0] lacks 'context'",
+    ),
+    ("--state", RANDOM_BYTES, "is not UTF-8 text"),
+    ("--state", b"[" * 200_000, "is JSON nested too deeply to read"),
+    ("--catalog", b'{"streams": "oops"}', "streams must be an array, not a string"),
+    ("--catalog", b"[]", "the top level must be an object, not an array"),
+    (
+        "--catalog",
+        b'{"streams": [{"tap_stream_id": "groups", "metadata": []}]}',
+        "streams[0] lacks 'schema'",
+    ),
+    ("--catalog", RANDOM_BYTES, "is not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize(("option", "content", "problem"), BAD_FILES)
+def test_bad_file_is_one_line_naming_it(
+    tmp_path: Path, option: str, content: bytes | None, problem: str
+) -> None:
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_bytes(content)
+    args = [option, str(path)]
+    if option != "--config":
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps(fx.CONFIG))
+        args += ["--config", str(config)]
+    result = run(args, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, result.stderr
+    assert f"{option} {path}: {problem}" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_of_the_wrong_type_is_not_printed(tmp_path: Path) -> None:
+    result = run([], tmp_path, {"api_key": "key-abc", "api_secret": 918273645})
+    assert result.returncode == 1
+    assert "api_secret must be a non-empty string (the value is not shown" in result.stderr
+    assert "918273645" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("PAGE_SIZE", "abc", "TAP_FIVETRAN_META_PAGE_SIZE must be a whole number (got 'abc')"),
+        ("COLUMN_DETAILS", "maybe", "TAP_FIVETRAN_META_COLUMN_DETAILS must be true or false"),
+        ("GROUP_IDS", '["a",', "TAP_FIVETRAN_META_GROUP_IDS starts like a JSON array"),
+        ("API_KEY", "", "api_key is empty"),
+    ],
+)
+def test_bad_environment_value_names_the_variable(
+    tmp_path: Path, variable: str, value: str, problem: str
+) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "TAP_FIVETRAN_META_API_KEY": "key-abc",
+        "TAP_FIVETRAN_META_API_SECRET": fx.SECRET,
+        f"TAP_FIVETRAN_META_{variable}": value,
+    }
+    result = subprocess.run(
+        [*TAP, "--config", "ENV"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert problem in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fx.SECRET not in result.stderr
+    assert result.stdout == ""
+
+
+def test_inbox_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    result = run([], tmp_path, {**fx.CONFIG, "webhook_inbox_path": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"webhook_inbox_path {tmp_path} is a directory" in result.stderr
+    assert "Traceback" not in result.stderr

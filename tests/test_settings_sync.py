@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -49,7 +51,55 @@ def test_secrets_are_sensitive_in_meltano() -> None:
 def test_env_example_lists_every_setting() -> None:
     text = (ROOT / ".env.example").read_text()
     names = set(re.findall(r"^#?\s*TAP_FIVETRAN_META_([A-Z0-9_]+)=", text, re.MULTILINE))
-    assert names == {n.upper() for n in schema_settings()}
+    assert names - {"LOGLEVEL"} == {n.upper() for n in schema_settings()}
+
+
+def test_env_example_configures_target_postgres() -> None:
+    text = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r"^#?\s*TARGET_POSTGRES_([A-Z_]+)=", text, re.MULTILINE))
+    assert {"HOST", "PORT", "USER", "PASSWORD", "DATABASE"} <= names
+    assert re.search(r"^TARGET_POSTGRES_PASSWORD=", text, re.MULTILINE)  # not optional
+
+
+# meltano.yml kind of each JSON Schema type the tap's settings use.
+KINDS = {"string": "string", "integer": "integer", "boolean": "boolean", "array": "array"}
+
+
+def test_meltano_kinds_and_defaults_follow_the_schema() -> None:
+    for name, prop in schema_settings().items():
+        meltano = meltano_settings()[name]
+        if prop.get("format") == "date-time":
+            assert meltano["kind"] == "date_iso8601", name
+        else:
+            types = set(prop["type"]) - {"null"}
+            assert {KINDS[t] for t in types} == {meltano["kind"]}, name
+        assert meltano.get("value") == prop.get("default") or name == "user_agent", name
+
+
+def test_capabilities_agree_between_about_and_meltano() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (tap,) = [p for p in project["plugins"]["extractors"] if p["name"] == "tap-fivetran-meta"]
+    about = {str(c.value) for c in TapFivetranMeta.capabilities}
+    assert set(tap["capabilities"]) == about
+    assert "test" in about
+    assert "batch" not in about
+
+
+def test_hub_definition_is_generated_from_the_sources() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/hub_plugin.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    hub = yaml.safe_load((ROOT / "hub" / "tap-fivetran-meta.yml").read_text())
+    assert hub["pip_url"] == "tap-fivetran-meta"
+    assert {s["name"] for s in hub["settings"]} == set(schema_settings())
+    assert all(s["description"] and s["kind"] for s in hub["settings"])
+    secret = {s["name"] for s in hub["settings"] if s.get("sensitive")}
+    assert secret == {n for n, p in schema_settings().items() if p.get("secret")}
 
 
 def test_readme_documents_every_setting() -> None:

@@ -1,0 +1,141 @@
+"""What the tap logs at INFO, and what never reaches a log line.
+
+At the default level a run logs a constant number of lines, whatever the number of
+connections: singer-sdk's per-request and per-context lines (METRIC timings, "Beginning
+sync ... with context keys", "Starting incremental sync ...", one set per connection
+and child stream: about 27 lines per connection) are demoted to DEBUG, where they are
+still available with ``TAP_FIVETRAN_META_LOGLEVEL=DEBUG``. Per-stream totals
+(``record_count``, ``http_request_count``, ``sync_duration`` of whole streams) stay at INFO.
+
+The SDK's Test Connection (``--test``) stops each stream after one record by raising an
+abort exception, which the SDK logs as "An unhandled error occurred while syncing" at
+ERROR; that planned stop is demoted to DEBUG, and so is the same line before an API
+failure the command line reports itself in one line. Unexpected errors keep it.
+
+Warnings and errors are scrubbed of HTTP ``Basic``/``Bearer`` credentials before they
+are written, whichever code logged them (see ``redact.scrub_auth_tokens``).
+
+The filters sit on the tap's own loggers (one per stream, named by the SDK
+``tap-fivetran-meta.<stream>``) and on the SDK's metrics logger; installing them twice
+is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+import requests
+from singer_sdk.exceptions import (
+    AbortedSyncExceptionBase,
+    FatalAPIError,
+    MaxRecordsLimitException,
+    RetriableAPIError,
+)
+from singer_sdk.metrics import METRICS_LOGGER_NAME, Metric, Point
+
+from tap_fivetran_meta.redact import scrub_auth_tokens
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: singer-sdk 0.54 message templates written once per connection (or per parent record).
+PER_CONTEXT_TEMPLATES = frozenset(
+    {
+        "Beginning sync of '%s' in %s mode with context keys: %s",
+        "Starting incremental sync of '%s' with bookmark value: %s",
+    }
+)
+#: Written once per run but only of interest to the tap's developers.
+DEVELOPER_TEMPLATES = frozenset({"Added '%s' as child stream to '%s'"})
+#: What the SDK logs when a stream stops, planned or not.
+SYNC_ERROR_TEMPLATE = "An unhandled error occurred while syncing '%s'"
+#: Failures the command line logs as one line of its own (see ``tap._readable_errors``).
+REPORTED_FAILURES = (FatalAPIError, RetriableAPIError, requests.RequestException)
+
+
+def _demote(record: logging.LogRecord) -> bool:
+    """Make ``record`` a DEBUG record; keep it only if its logger shows DEBUG."""
+    record.levelno = logging.DEBUG
+    record.levelname = logging.getLevelName(logging.DEBUG)
+    return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def _is_reported_elsewhere() -> bool:
+    """Whether the exception being handled needs no "unhandled error" line of its own.
+
+    That is the SDK's record-limit stop of ``--test``, and the API failures the tap's
+    command line reports itself, as one line, when the run ends.
+    """
+    exc = sys.exc_info()[1]
+    planned_stop = isinstance(exc, AbortedSyncExceptionBase) and isinstance(
+        exc.__cause__, MaxRecordsLimitException
+    )
+    return planned_stop or isinstance(exc, REPORTED_FAILURES)
+
+
+class TapLogFilter(logging.Filter):
+    """Demotes per-connection SDK lines to DEBUG; scrubs credentials from warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Decide whether ``record`` is written, adjusting its level or text.
+
+        Returns:
+            True to write the record.
+        """
+        template = record.msg if isinstance(record.msg, str) else ""
+        if template in PER_CONTEXT_TEMPLATES or template in DEVELOPER_TEMPLATES:
+            return _demote(record)
+        if template == SYNC_ERROR_TEMPLATE and _is_reported_elsewhere():
+            return _demote(record)
+        if record.levelno >= logging.WARNING:
+            _scrub(record)
+        return True
+
+
+def _scrub(record: logging.LogRecord) -> None:
+    text = record.getMessage()
+    clean = scrub_auth_tokens(text)
+    if clean != text:
+        record.msg, record.args = clean, ()
+    if record.exc_info and record.exc_info[1] is not None:
+        exc_text = scrub_auth_tokens(str(record.exc_info[1]))
+        if exc_text != str(record.exc_info[1]):
+            # The traceback would repeat the credential; keep the scrubbed text only.
+            record.msg = f"{record.msg} ({exc_text})"
+            record.exc_info = None
+
+
+def is_per_object_metric(point: Point[Any]) -> bool:
+    """Whether a METRIC point describes one request or one connection, not a stream."""
+    return bool(point.tags.get("context")) or point.metric == Metric.HTTP_REQUEST_DURATION
+
+
+class PerObjectMetricsFilter(logging.Filter):
+    """Demotes per-request and per-context METRIC lines to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep stream-level metrics at their level, demote per-object ones.
+
+        Returns:
+            True to write the record.
+        """
+        args = record.args
+        point = args[0] if isinstance(args, tuple) and args else None
+        if isinstance(point, Point) and is_per_object_metric(point):
+            return _demote(record)
+        return True
+
+
+def _add_once(logger: logging.Logger, log_filter: logging.Filter) -> None:
+    if not any(type(existing) is type(log_filter) for existing in logger.filters):
+        logger.addFilter(log_filter)
+
+
+def install_log_filters(tap_name: str, stream_names: Iterable[str]) -> None:
+    """Attach the filters to the tap's logger, each stream's logger and the metrics logger."""
+    _add_once(logging.getLogger(tap_name), TapLogFilter())
+    for name in stream_names:
+        _add_once(logging.getLogger(f"{tap_name}.{name}"), TapLogFilter())
+    _add_once(logging.getLogger(METRICS_LOGGER_NAME), PerObjectMetricsFilter())

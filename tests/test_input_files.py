@@ -1,0 +1,167 @@
+"""Input files: shape messages, outdated bookmarks dropped with a warning, Meltano's wrapper."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tap_fivetran_meta.input_files import (
+    InputFileError,
+    StreamBookmarkRules,
+    drop_outdated_bookmarks,
+    read_config_file,
+    shape_problem,
+    unwrap_meltano_state,
+)
+from tap_fivetran_meta.tap import TapFivetranMeta
+
+import api_fixtures as fx
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+RULES = {
+    "sync_history": StreamBookmarkRules("started_at", ("connection_id",)),
+    "connection_schemas": StreamBookmarkRules(None, ()),
+    "groups": StreamBookmarkRules(None, None),
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        ({}, None),
+        ({"bookmarks": {}}, None),
+        ({"bookmarks": {"x": {"partitions": []}}, "currently_syncing": None}, None),
+        (
+            {"bookmarks": {"x": {"replication_key_value": {"a": 1}}}},
+            "bookmarks.x.replication_key_value must be a string or a number or null, not an object",
+        ),
+        (
+            {"bookmarks": {"x": {"partitions": [{"context": "c"}]}}},
+            "bookmarks.x.partitions[0].context must be an object, not a string",
+        ),
+        ({"bookmarks": {"a b": []}}, 'bookmarks["a b"] must be an object, not an array'),
+        (
+            {"bookmarks": {"x": {"partitions": [{"context": {"c": 1}}, {"context": {"c": 1}}]}}},
+            "bookmarks.x.partitions[1] repeats the context of an earlier bookmark",
+        ),
+        ({"currently_syncing": 5}, "currently_syncing must be a string or null, not a number"),
+    ],
+)
+def test_state_shape_problems_say_where(state: dict, problem: str | None) -> None:
+    found = shape_problem(state, "state")
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(problem), found
+
+
+def test_catalog_property_schema_without_a_type_is_refused() -> None:
+    catalog = {"streams": [{"tap_stream_id": "groups", "schema": {"properties": {"id": {}}}}]}
+    assert "streams[0].schema.properties.id" in (shape_problem(catalog, "catalog") or "")
+
+
+def test_outdated_bookmarks_are_dropped_and_named() -> None:
+    kept = {
+        "context": {"connection_id": "a"},
+        "replication_key": "started_at",
+        "replication_key_value": "2026-01-01T00:00:00Z",
+    }
+    state = {
+        "bookmarks": {
+            "removed_stream": {"replication_key_value": 1},
+            "sync_history": {
+                "replication_key": "started_at",
+                "replication_key_value": "2026-01-01T00:00:00Z",
+                "partitions": [
+                    kept,
+                    {"context": {"connection_id": "b", "group_id": "g"}},
+                    {
+                        "context": {"connection_id": "c"},
+                        "replication_key": "sync_key",
+                        "replication_key_value": "x",
+                    },
+                ],
+            },
+            "connection_schemas": {"partitions": [{"context": {"connection_id": "a"}}]},
+            "groups": {},
+        }
+    }
+    original = repr(state)
+    usable, notes = drop_outdated_bookmarks(state, RULES)
+    assert repr(state) == original  # the input is not modified
+    assert usable["bookmarks"]["sync_history"] == {"partitions": [kept]}
+    assert usable["bookmarks"]["connection_schemas"]["partitions"] == []
+    assert set(usable["bookmarks"]) == {"sync_history", "connection_schemas", "groups"}
+    text = "; ".join(notes)
+    assert "streams this tap does not have: removed_stream" in text
+    assert "sync_history: one bookmark for the whole stream" in text
+    assert "sync_history: 1 bookmark(s) not keyed by (connection_id)" in text
+    assert "sync_history: 1 bookmark(s) on another replication key than 'started_at'" in text
+    assert "connection_schemas: 1 bookmark(s) not keyed by" in text
+
+
+def test_a_current_state_is_used_as_it_is() -> None:
+    state = {
+        "bookmarks": {
+            "sync_history": {
+                "partitions": [
+                    {
+                        "context": {"connection_id": "a"},
+                        "replication_key": "started_at",
+                        "replication_key_value": "2026-01-01T00:00:00Z",
+                    }
+                ]
+            }
+        }
+    }
+    usable, notes = drop_outdated_bookmarks(state, RULES)
+    assert usable is state
+    assert notes == []
+
+
+def test_meltano_state_export_is_unwrapped() -> None:
+    inner = {"bookmarks": {}}
+    unwrapped, note = unwrap_meltano_state({"singer_state": inner})
+    assert unwrapped is inner
+    assert note == "used the singer_state object of Meltano's state export"
+    assert unwrap_meltano_state(inner) == (inner, None)
+
+
+def test_tap_warns_once_about_what_it_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    state = {
+        "singer_state": {
+            "bookmarks": {
+                "removed_stream": {},
+                "sync_history": {"partitions": [{"context": {"connection_id": "a", "old": 1}}]},
+            }
+        }
+    }
+    with caplog.at_level(logging.WARNING):
+        tap = TapFivetranMeta(config=fx.CONFIG, state=state, parse_env_config=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "removed_stream" in warnings[0]
+    assert "sync_history: 1 bookmark(s) not keyed by (connection_id)" in warnings[0]
+    assert "singer_state" in warnings[0]
+    assert "removed_stream" not in tap.state["bookmarks"]
+    assert tap.state["bookmarks"]["sync_history"].get("partitions", []) == []
+
+
+def test_bad_state_in_process_raises_one_input_error() -> None:
+    with pytest.raises(InputFileError, match=r"^state: bookmarks must be an object, not an array$"):
+        TapFivetranMeta(config=fx.CONFIG, state={"bookmarks": []}, parse_env_config=False)
+
+
+def test_config_file_must_be_an_object(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('"just a string"')
+    with pytest.raises(InputFileError) as caught:
+        read_config_file(str(path))
+    assert (
+        str(caught.value) == f"--config {path}: must hold a JSON object of settings, not a string"
+    )
