@@ -95,6 +95,7 @@ def _refuse_unsafe_redirect(response: requests.Response, *_args: Any, **_kwargs:
     if reason is None:
         return
     absolute = urljoin(response.url, target)
+    response.close()  # the body is never read: give the connection back, not leak it
     raise UnsafeRedirectError(
         f"refused to follow HTTP {response.status_code} redirect {reason}: "
         f"{show_origin(response.url)} -> {show_origin(absolute)}",

@@ -92,8 +92,10 @@ def servers() -> Iterator[tuple[str, str, _Recorder]]:
 def test_a_307_to_another_origin_sends_nothing_there(servers: tuple[str, str, _Recorder]) -> None:
     first, second, recorder = servers
     recorder.redirect_to = f"{second}/collect"
-    session = apply_redirect_policy(requests.Session())
-    with pytest.raises(UnsafeRedirectError) as caught:
+    with (
+        apply_redirect_policy(requests.Session()) as session,
+        pytest.raises(UnsafeRedirectError) as caught,
+    ):
         session.post(f"{first}/start", json={"secret": "s3cret"}, auth=("key", "pw"), timeout=5)
     assert [origin for origin, *_ in recorder.requests] == [first]
     assert str(caught.value) == (
@@ -105,14 +107,15 @@ def test_a_307_to_another_origin_sends_nothing_there(servers: tuple[str, str, _R
 def test_a_same_origin_307_is_followed_with_its_body(servers: tuple[str, str, _Recorder]) -> None:
     first, _, recorder = servers
     recorder.redirect_to = "/moved"
-    session = apply_redirect_policy(apply_redirect_policy(requests.Session()))  # idempotent
-    response = session.post(f"{first}/start", json={"a": 1}, timeout=5)
+    with apply_redirect_policy(apply_redirect_policy(requests.Session())) as session:  # twice
+        response = session.post(f"{first}/start", json={"a": 1}, timeout=5)
+        hooks = session.hooks["response"]
     assert response.status_code == 200
     assert [(path, body) for _, path, body, _ in recorder.requests] == [
         ("/start", b'{"a": 1}'),
         ("/moved", b'{"a": 1}'),
     ]
-    assert session.hooks["response"].count(session.hooks["response"][-1]) == 1
+    assert len(hooks) == 1
 
 
 def test_without_the_policy_requests_would_resend_the_body(
@@ -121,5 +124,6 @@ def test_without_the_policy_requests_would_resend_the_body(
     # Why the policy exists: plain requests re-sends a 307's body to the other origin.
     first, second, recorder = servers
     recorder.redirect_to = f"{second}/collect"
-    requests.Session().post(f"{first}/start", json={"secret": "s3cret"}, timeout=5)
+    with requests.Session() as session:
+        session.post(f"{first}/start", json={"secret": "s3cret"}, timeout=5)
     assert (recorder.requests[-1][0], recorder.requests[-1][2]) == (second, b'{"secret": "s3cret"}')
