@@ -323,8 +323,13 @@ class SlowLoris:
     def _connect(self) -> bool:
         try:
             sock = socket.create_connection((self.host, self.port), timeout=2)
+        except OSError:
+            self.connect_failures += 1
+            return False
+        try:
             sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: slow\r\nX-Slow: ")
         except OSError:
+            sock.close()
             self.connect_failures += 1
             return False
         sock.setblocking(False)
