@@ -78,7 +78,7 @@ def servers() -> Iterator[tuple[str, str, _Recorder]]:
     started = []
     for _ in range(2):
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         started.append(server)
     first, second = (f"http://127.0.0.1:{s.server_address[1]}" for s in started)
     try:
