@@ -1,30 +1,54 @@
-"""Load benchmark for the webhook receiver.
+"""Load, attack and crash benchmark for the webhook receiver.
 
-Starts ``tap-fivetran-meta-webhooks serve`` in a subprocess on loopback, posts N
-signed deliveries from S concurrent sender threads, checks they were all stored,
-and prints throughput and latency.
+Starts ``tap-fivetran-meta-webhooks serve`` in a subprocess on loopback and measures:
+
+* load: N signed deliveries from S concurrent senders, all checked stored;
+  throughput and latency;
+* slowloris (``--slow-connections N``): N connections that send a request header a
+  byte at a time and never finish it (closed ones are reopened); meanwhile
+  ``/healthz`` and signed deliveries are timed, and the receiver's thread count is
+  sampled from /proc;
+* kill -9 (``--kill-rounds R``): R rounds of load, each ended by SIGKILL at a random
+  point, then a restart on the same inbox; every acknowledged event must be stored.
+
+Numbers are printed, not judged against a time.
 
     python benchmarks/webhook_load.py --events 2000 --senders 8
+    python benchmarks/webhook_load.py --events 0 --slow-connections 6000 --attack-seconds 20
+    python benchmarks/webhook_load.py --events 0 --kill-rounds 10
 
-The tests in ``tests/webhooks/test_webhook_load.py`` use the same helpers.
+The tests in ``tests/webhooks/`` use the same helpers with smaller numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
+import random
 import re
+import resource
+import selectors
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -54,8 +78,17 @@ class ReceiverProcess:
         return self.url.rsplit("/", 1)[0]
 
     def health(self) -> dict:
-        with urllib.request.urlopen(self.base_url + "/healthz", timeout=10) as response:  # noqa: S310
-            return json.load(response)
+        """GET /healthz; a 503 answer is returned too (its body says what is wrong)."""
+        try:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=10) as response:  # noqa: S310
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            return json.load(exc)
+
+    def threads(self) -> int:
+        """The receiver process's current number of threads (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE).group(1))  # type: ignore[union-attr]
 
     def stop(self, timeout_s: float = 15.0) -> int:
         """SIGTERM and wait; kills it if it does not stop in time."""
@@ -77,12 +110,18 @@ def start_receiver(
     extra_args: tuple[str, ...] = (),
     ready_timeout_s: float = 20.0,
 ) -> ReceiverProcess:
-    """Start a receiver on a free loopback port and wait until it listens."""
+    """Start a receiver on a free loopback port and wait until it listens.
+
+    Without a secret it runs with ``--insecure-no-signature`` (it refuses to start
+    otherwise).
+    """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop(SECRET_ENV, None)
     if secret is not None:
         env[SECRET_ENV] = secret
+    else:
+        extra_args = ("--insecure-no-signature", *extra_args)
     offset = log_path.stat().st_size if log_path.exists() else 0
     command = [sys.executable, "-m", "tap_fivetran_meta.webhooks", "serve"]
     command += ["--inbox", str(inbox), "--host", "127.0.0.1", "--port", "0", *extra_args]
@@ -233,31 +272,429 @@ def run_load(url: str, bodies: list[bytes], *, senders: int, secret: bytes | Non
     return LoadRun(url, bodies, senders=senders, secret=secret).start().wait()
 
 
+# --- slowloris -------------------------------------------------------------------------
+
+
+class SlowLoris:
+    """Holds connections that send a request header a byte at a time and never end it.
+
+    One thread drives all sockets. Every ``drip_interval_s`` each open connection gets
+    one more header byte; a connection the receiver closes is reopened (at most
+    ``reconnects_per_s``), the way an attack tool keeps up the pressure.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        connections: int,
+        *,
+        drip_interval_s: float = 0.5,
+        reconnects_per_s: float = 1000.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.connections = connections
+        self.drip_interval_s = drip_interval_s
+        self.reconnects_per_s = reconnects_per_s
+        self.opened = 0
+        self.closed_by_receiver = 0
+        self.connect_failures = 0
+        self._selector = selectors.DefaultSelector()
+        self._open: set[socket.socket] = set()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="slowloris", daemon=True)
+
+    @property
+    def open_now(self) -> int:
+        return len(self._open)
+
+    def start(self, ready_timeout_s: float = 60.0) -> SlowLoris:
+        """Start, and return once every connection was opened once."""
+        self._thread.start()
+        self._ready.wait(ready_timeout_s)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _connect(self) -> bool:
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=2)
+        except OSError:
+            self.connect_failures += 1
+            return False
+        try:
+            sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: slow\r\nX-Slow: ")
+        except OSError:
+            sock.close()
+            self.connect_failures += 1
+            return False
+        sock.setblocking(False)
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._open.add(sock)
+        self.opened += 1
+        return True
+
+    def _drop(self, sock: socket.socket) -> None:
+        if sock in self._open:
+            self._open.discard(sock)
+            self._selector.unregister(sock)
+            self.closed_by_receiver += 1
+        sock.close()
+
+    def _run(self) -> None:
+        next_drip = time.monotonic() + self.drip_interval_s
+        budget, budget_at = 0.0, time.monotonic()
+        try:
+            while not self._stop.is_set():
+                opening = self.opened < self.connections
+                self._drop_closed(timeout_s=0 if opening else 0.05)
+                now = time.monotonic()
+                if now >= next_drip:  # drip while opening too, as an attack tool would
+                    self._drip()
+                    next_drip = now + self.drip_interval_s
+                if opening:  # the first round: as fast as the receiver accepts
+                    for _ in range(50):
+                        if self.opened >= self.connections:
+                            break
+                        self._connect()
+                    if self.opened >= self.connections:
+                        self._ready.set()
+                        budget_at = time.monotonic()
+                    continue
+                budget = min(self.connections, budget + (now - budget_at) * self.reconnects_per_s)
+                budget_at = now
+                while len(self._open) < self.connections and budget >= 1:
+                    budget -= 1
+                    if not self._connect():
+                        break
+        finally:
+            self._ready.set()
+            for sock in list(self._open):
+                sock.close()
+            self._open.clear()
+
+    def _drop_closed(self, timeout_s: float) -> None:
+        """Forget the connections the receiver closed (it sends nothing else)."""
+        for key, _ in self._selector.select(timeout=timeout_s):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                data = sock.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._drop(sock)
+
+    def _drip(self) -> None:
+        """One more header byte on every open connection."""
+        for sock in list(self._open):
+            try:
+                sock.send(b"x")
+            except BlockingIOError:
+                pass
+            except OSError:
+                self._drop(sock)
+
+
+@dataclass
+class AttackReport:
+    """What well-behaved clients saw while a :class:`SlowLoris` ran."""
+
+    slow_connections: int
+    health_latencies_s: list[float] = field(default_factory=list)
+    health_failures: list[str] = field(default_factory=list)
+    post_latencies_s: list[float] = field(default_factory=list)
+    post_failures: list[str] = field(default_factory=list)
+    acked: list[str] = field(default_factory=list)
+    max_threads: int = 0
+    closed_by_receiver: int = 0
+    open_at_end: int = 0
+
+    def summary(self) -> dict[str, float | int | str]:
+        health = sorted(self.health_latencies_s)
+        posts = sorted(self.post_latencies_s)
+        return {
+            "slow_connections": self.slow_connections,
+            "receiver_threads_max": self.max_threads,
+            "slow_closed_by_receiver": self.closed_by_receiver,
+            "slow_open_at_end": self.open_at_end,
+            "healthz_ok": len(health),
+            "healthz_failed": len(self.health_failures),
+            "healthz_p50_ms": round(percentile(health, 50) * 1000, 1),
+            "healthz_max_ms": round((health[-1] if health else 0.0) * 1000, 1),
+            "post_ok": len(self.acked),
+            "post_failed": len(self.post_failures),
+            "post_p50_ms": round(percentile(posts, 50) * 1000, 1),
+            "post_max_ms": round((posts[-1] if posts else 0.0) * 1000, 1),
+            "failures": ", ".join(sorted(set(self.health_failures + self.post_failures))),
+        }
+
+
+def probe_during_attack(
+    url: str,
+    secret: bytes,
+    attack: SlowLoris,
+    *,
+    probes: int,
+    duration_s: float = 0.0,
+    interval_s: float = 0.2,
+    timeout_s: float = 10.0,
+    thread_count: Callable[[], int] | None = None,
+) -> AttackReport:
+    """Time health checks and signed deliveries while ``attack`` runs.
+
+    Args:
+        url: The receiver's delivery URL.
+        secret: The webhook secret (deliveries are signed).
+        attack: A started :class:`SlowLoris`.
+        probes: At least this many of each...
+        duration_s: ...and go on for at least this long.
+        interval_s: Pause between probes.
+        timeout_s: Client timeout of each probe; slower counts as a failure.
+        thread_count: Optional callable returning the receiver's thread count.
+    """
+    parts = urlsplit(url)
+    report = AttackReport(slow_connections=attack.connections)
+    end = time.monotonic() + duration_s
+    done = 0
+    while done < probes or time.monotonic() < end:
+        done += 1
+        body = make_bodies(1)[0]
+        began = time.perf_counter()
+        try:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+            try:
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                response.read()
+            finally:
+                connection.close()
+            if response.status == 200:
+                report.health_latencies_s.append(time.perf_counter() - began)
+            else:
+                report.health_failures.append(f"HTTP {response.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            report.health_failures.append(exc.__class__.__name__)
+        began = time.perf_counter()
+        try:
+            delivery = post_delivery(url, body, secret=secret, timeout_s=timeout_s)
+            if delivery.ok:
+                report.post_latencies_s.append(time.perf_counter() - began)
+                report.acked.append(event_id_for(body))
+            else:
+                report.post_failures.append(f"HTTP {delivery.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            report.post_failures.append(exc.__class__.__name__)
+        if thread_count is not None:
+            report.max_threads = max(report.max_threads, thread_count())
+        time.sleep(interval_s)
+    report.closed_by_receiver = attack.closed_by_receiver
+    report.open_at_end = attack.open_now
+    return report
+
+
+def raise_fd_limit(wanted: int) -> None:
+    """Raise this process's open-file limit towards ``wanted`` (up to the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+# --- kill -9 ------------------------------------------------------------------------------
+
+
+@dataclass
+class KillRound:
+    """One round: load, SIGKILL after ``kill_after`` acknowledgements, restart."""
+
+    kill_after: int
+    acked: int
+    in_doubt: int
+    stored_after: int
+    lost: int
+    unexpected: int
+    duplicates: int
+    integrity: str
+
+
+def kill_rounds(
+    inbox: Path,
+    log_path: Path,
+    *,
+    rounds: int,
+    secret: str,
+    senders: int = 6,
+    min_acks: int = 200,
+    max_acks: int = 600,
+    seed: int = 0,
+) -> list[KillRound]:
+    """Run ``rounds`` rounds of load ended by kill -9, all on the same inbox.
+
+    Each round starts a receiver, posts distinct events from ``senders`` threads,
+    kills the receiver with SIGKILL once a random number of events (between
+    ``min_acks`` and ``max_acks``) was acknowledged, and checks the inbox after a
+    restart: every acknowledged event stored, nothing stored that was not sent,
+    no event twice, and ``PRAGMA integrity_check`` ok.
+    """
+    chooser = random.Random(seed)  # noqa: S311  (picks kill points, not secrets)
+    results: list[KillRound] = []
+    all_acked: set[str] = set()
+    all_in_doubt: set[str] = set()
+    for _ in range(rounds):
+        kill_after = chooser.randint(min_acks, max_acks)
+        receiver = start_receiver(inbox, log_path, secret=secret)
+        run = LoadRun(
+            receiver.url,
+            make_bodies(kill_after * 20),
+            senders=senders,
+            secret=secret.encode(),
+            stop_on_error=True,
+        ).start()
+        deadline = time.monotonic() + 30
+        while run.acked_count < kill_after and time.monotonic() < deadline:
+            time.sleep(0.002)
+        receiver.process.send_signal(signal.SIGKILL)
+        receiver.process.wait(10)
+        result = run.wait()
+        all_acked.update(result.acked)
+        all_in_doubt.update(event_id for event_id, _ in result.errors)
+        restarted = start_receiver(inbox, log_path, secret=secret)
+        restarted.stop()
+        with contextlib.closing(sqlite3.connect(inbox)) as conn:
+            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+            stored = [str(row[0]) for row in conn.execute("SELECT event_id FROM webhook_events")]
+        stored_set = set(stored)
+        results.append(
+            KillRound(
+                kill_after=kill_after,
+                acked=len(result.acked),
+                in_doubt=len(result.errors),
+                stored_after=len(stored),
+                lost=len(all_acked - stored_set),
+                unexpected=len(stored_set - all_acked - all_in_doubt),
+                duplicates=len(stored) - len(stored_set),
+                integrity=integrity,
+            )
+        )
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=2000, help="0 skips the load run")
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--slow-connections", type=int, default=0, help="slowloris size")
+    parser.add_argument("--probes", type=int, default=20, help="health checks and deliveries")
+    parser.add_argument(
+        "--attack-seconds", type=float, default=60.0, help="probe for at least this long"
+    )
+    parser.add_argument("--no-reconnect", action="store_true", help="closed slow ones stay closed")
+    parser.add_argument("--max-connections", type=int, help="passed to serve")
+    parser.add_argument("--kill-rounds", type=int, default=0)
     args = parser.parse_args(argv)
     secret = "benchmark-secret"  # noqa: S105  (throwaway, loopback only)
+    extra = () if args.max_connections is None else ("--max-connections", str(args.max_connections))
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        receiver = start_receiver(
-            Path(tmp) / "inbox.sqlite", Path(tmp) / "receiver.log", secret=secret
-        )
-        try:
-            bodies = make_bodies(args.events)
-            result = run_load(receiver.url, bodies, senders=args.senders, secret=secret.encode())
-            stored = receiver.health()["events"]
-        finally:
-            receiver.stop()
+        if args.events:
+            ok &= _load(Path(tmp), args, secret, extra)
+        if args.slow_connections:
+            ok &= _slowloris(Path(tmp), args, secret, extra)
+        if args.kill_rounds:
+            ok &= _kill(Path(tmp), args, secret)
+    return 0 if ok else 1
+
+
+def _load(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:
+    receiver = start_receiver(
+        tmp / "load.sqlite", tmp / "receiver.log", secret=secret, extra_args=extra
+    )
+    try:
+        bodies = make_bodies(args.events)
+        result = run_load(receiver.url, bodies, senders=args.senders, secret=secret.encode())
+        stored = receiver.health()["events"]
+    finally:
+        receiver.stop()
     summary = result.summary()
     summary["stored"] = stored
     print(
-        f"{summary['ok']}/{args.events} events acknowledged, {stored} stored, "
+        f"load: {summary['ok']}/{args.events} events acknowledged, {stored} stored, "
         f"{args.senders} senders: {summary['events_per_s']} events/s, "
         f"p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms"
     )
     print(json.dumps(summary))
-    return 0 if summary["ok"] == args.events == stored else 1
+    return summary["ok"] == args.events == stored
+
+
+def _slowloris(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:
+    raise_fd_limit(args.slow_connections + 256)
+    receiver = start_receiver(
+        tmp / "attack.sqlite", tmp / "receiver.log", secret=secret, extra_args=extra
+    )
+    parts = urlsplit(receiver.url)
+    idle_threads = receiver.threads()
+    attack = SlowLoris(
+        str(parts.hostname),
+        int(parts.port or 80),
+        args.slow_connections,
+        reconnects_per_s=0.0 if args.no_reconnect else 1000.0,
+    )
+    try:
+        attack.start(ready_timeout_s=0)  # probe while the connections are being opened, too
+        report = probe_during_attack(
+            receiver.url,
+            secret.encode(),
+            attack,
+            probes=args.probes,
+            duration_s=args.attack_seconds,
+            thread_count=receiver.threads,
+        )
+        opened_all = attack.opened >= args.slow_connections
+    finally:
+        attack.stop()
+        receiver.stop(timeout_s=60)
+    summary = report.summary()
+    summary["receiver_threads_idle"] = idle_threads
+    summary["attack_seconds"] = args.attack_seconds
+    summary["opened_all_during_attack"] = opened_all
+    summary["slow_opened_total"] = attack.opened
+    summary["connect_failures"] = attack.connect_failures
+    print(
+        f"slowloris: {args.slow_connections} slow connections "
+        f"({'no reconnect' if args.no_reconnect else 'reconnecting'}, "
+        f"{args.attack_seconds:g} s), receiver threads "
+        f"{idle_threads} idle / {report.max_threads} max; /healthz {summary['healthz_ok']}/"
+        f"{summary['healthz_ok'] + summary['healthz_failed']} ok, "
+        f"p50 {summary['healthz_p50_ms']} ms, max {summary['healthz_max_ms']} ms; "
+        f"signed POST {summary['post_ok']}/{summary['post_ok'] + summary['post_failed']} ok, "
+        f"p50 {summary['post_p50_ms']} ms, "
+        f"max {summary['post_max_ms']} ms"
+    )
+    print(json.dumps(summary))
+    return not report.health_failures and not report.post_failures
+
+
+def _kill(tmp: Path, args: argparse.Namespace, secret: str) -> bool:
+    results = kill_rounds(
+        tmp / "kill.sqlite", tmp / "receiver.log", rounds=args.kill_rounds, secret=secret
+    )
+    for number, result in enumerate(results, 1):
+        print(f"kill -9 round {number}: {json.dumps(vars(result))}")
+    lost = sum(result.lost for result in results)
+    acked = sum(result.acked for result in results)
+    print(
+        f"kill -9: {len(results)} rounds, {acked} events acknowledged, {lost} lost, "
+        f"{sum(r.duplicates for r in results)} duplicates, "
+        f"integrity {'ok' if all(r.integrity == 'ok' for r in results) else 'FAILED'}"
+    )
+    return lost == 0 and all(r.integrity == "ok" and not r.duplicates for r in results)
 
 
 if __name__ == "__main__":

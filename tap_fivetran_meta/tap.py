@@ -46,6 +46,7 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.redirects import apply_redirect_policy
 from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
@@ -272,7 +273,8 @@ class TapFivetranMeta(Tap):
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        return session
+        # A redirect never takes the Basic credentials to another origin or to plain http.
+        return apply_redirect_policy(session)
 
     @cached_property
     def rate_budget(self) -> RateBudget:

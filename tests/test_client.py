@@ -305,3 +305,17 @@ def test_filters_apply_to_every_stream_they_concern(api: requests_mock.Mocker) -
     assert not any(p.startswith("/v1/connections/speak_inexpensive/") for p in paths)
     assert not any(p.startswith("/v1/connections/dialectical_remindful/") for p in paths)
     assert "/v1/connections/broken_arrow/schemas" in paths
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://169.254.169.254/latest/meta-data/", "https://elsewhere.example.com/v1/groups"],
+)
+def test_a_redirect_to_another_origin_is_not_followed(
+    api: requests_mock.Mocker, location: str
+) -> None:
+    api.get(f"{API}/groups", status_code=302, headers={"Location": location})
+    api.get(location, json=fx.page([]))
+    with pytest.raises(requests.RequestException, match="redirect"):
+        _run_only({"groups"})
+    assert all(r.url.startswith(API) for r in api.request_history)  # nothing sent there

@@ -3,6 +3,12 @@
 The stream reads the receiver's SQLite inbox (setting ``webhook_inbox_path``)
 read-only, in ``seq`` order from the bookmark on. ``seq`` is assigned in commit
 order, so the bookmark never skips a row that commits later.
+
+The bookmark also holds the inbox's identity (``inbox_id``, created with the inbox):
+``{"replication_key": "seq", "replication_key_value": 5, "inbox_id": "9f0c..."}``.
+``seq`` restarts at 1 in a new inbox file, so a bookmark from another inbox is not
+used: the stream warns and reads the new inbox from its first event. Reading again
+is safe, because ``event_id`` is the primary key.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_fivetran_meta.account_scope import AccountScoped
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
-from tap_fivetran_meta.webhooks.store import iter_events
+from tap_fivetran_meta.webhooks.inbox_errors import check_inbox_path
+from tap_fivetran_meta.webhooks.store import InboxError, InboxIdentity, open_snapshot
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -29,6 +37,39 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 INBOX_SETTING = "webhook_inbox_path"
+#: The key next to the SDK's bookmark that names the inbox the bookmark belongs to.
+INBOX_ID_KEY = "inbox_id"
+
+
+def resume_after(
+    bookmark_seq: int, bookmark_inbox_id: object, identity: InboxIdentity
+) -> tuple[int, str | None]:
+    """Decide where to resume reading an inbox, given the stored bookmark.
+
+    Args:
+        bookmark_seq: The last seq emitted (0 when there is no bookmark).
+        bookmark_inbox_id: The inbox id stored with it (None in a state written before
+            inbox ids existed).
+        identity: The inbox being read.
+
+    Returns:
+        ``(after_seq, reason)``: the seq to read after, and why the bookmark is not
+        used (None when it is).
+    """
+    if bookmark_seq <= 0:
+        return 0, None
+    if (
+        bookmark_inbox_id is not None
+        and identity.inbox_id is not None
+        and bookmark_inbox_id != identity.inbox_id
+    ):
+        return 0, f"the bookmark belongs to another inbox (id {bookmark_inbox_id})"
+    if bookmark_seq > identity.last_seq:
+        return 0, (
+            f"the bookmark (seq {bookmark_seq}) is beyond anything this inbox ever held "
+            f"(highest seq {identity.last_seq})"
+        )
+    return bookmark_seq, None
 
 
 def _text(name: str, description: str) -> th.Property:
@@ -101,10 +142,37 @@ class WebhookEventsStream(AccountScoped, Stream):
         inbox = self._inbox_path()
         if inbox is None:
             return
-        after = self._bookmark(context)
-        self.logger.info("Reading %s after seq %d", inbox, after)
-        for row in iter_events(inbox, after_seq=after):
-            yield self._record(row)
+        try:
+            with open_snapshot(inbox) as snapshot:
+                after = self._resume_point(context, snapshot.identity)
+                self.logger.info("Reading %s after seq %d", inbox, after)
+                for row in snapshot.events(after_seq=after):
+                    yield self._record(row)
+        except InboxError as exc:
+            raise _setting_error(str(exc)) from None
+
+    def _resume_point(self, context: Context | None, identity: InboxIdentity) -> int:
+        """Check the bookmark against the inbox and record the inbox id in the state.
+
+        When the bookmark belongs to another inbox it is dropped from the state before
+        any record is emitted, so no STATE message can pair the new inbox's id with
+        the old inbox's seq.
+        """
+        state = self.get_context_state(context)
+        bookmark = self._bookmark(context)
+        after, reason = resume_after(bookmark, state.get(INBOX_ID_KEY), identity)
+        if reason is not None:
+            self.logger.warning(
+                "webhook_events: %s; the inbox %s was probably recreated, so it is read "
+                "from its first event (rows already loaded are matched by event_id).",
+                reason,
+                self.config.get(INBOX_SETTING),
+            )
+            for key in ("replication_key_value", "starting_replication_value"):
+                state.pop(key, None)
+        if identity.inbox_id is not None:
+            state[INBOX_ID_KEY] = identity.inbox_id
+        return after
 
     def _bookmark(self, context: Context | None) -> int:
         """The last seq already emitted; 0 on the first run.
@@ -125,13 +193,17 @@ class WebhookEventsStream(AccountScoped, Stream):
             self.logger.info("%s is not set; no webhook events to read", INBOX_SETTING)
             return None
         path = Path(setting).expanduser()
-        if not path.is_file():
+        if not path.exists() and path.parent.is_dir():
             self.logger.warning(
                 "%s points to %s, which does not exist (has the receiver run yet?)",
                 INBOX_SETTING,
                 path,
             )
             return None
+        try:
+            check_inbox_path(path, must_exist=True)
+        except InboxError as exc:
+            raise _setting_error(str(exc)) from None
         return path
 
     def _record(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -143,3 +215,9 @@ class WebhookEventsStream(AccountScoped, Stream):
             self.logger.warning("seq %s: stored body is not a JSON object", row["seq"])
             record["payload"] = None
         return record
+
+
+def _setting_error(problem: str) -> ConfigValidationError:
+    """An inbox problem, reported as one line naming the setting (no traceback)."""
+    message = f"{INBOX_SETTING}: {problem}"
+    return ConfigValidationError(message, errors=[message])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
+import math
 import os
 import signal
 import sys
@@ -16,7 +17,13 @@ import threading
 from typing import TYPE_CHECKING
 
 from tap_fivetran_meta import __version__
-from tap_fivetran_meta.webhooks.receiver import ReceiverConfig, WebhookServer, serve_until
+from tap_fivetran_meta.redact import scrub_auth_tokens
+from tap_fivetran_meta.webhooks.receiver import (
+    DEFAULT_MAX_CONNECTIONS,
+    ReceiverConfig,
+    WebhookServer,
+    serve_until,
+)
 from tap_fivetran_meta.webhooks.register import (
     DEFAULT_API_URL,
     DEFAULT_EVENTS,
@@ -67,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except (CliError, RegisterError, InboxError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub_auth_tokens(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -100,13 +107,25 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help=f"environment variable holding the webhook secret (default {SECRET_ENV})",
     )
+    serve.add_argument(
+        "--insecure-no-signature",
+        action="store_true",
+        help="run without a secret and store UNSIGNED deliveries (local testing only)",
+    )
     serve.add_argument("--max-body-bytes", type=_positive_int, default=1_048_576)
     serve.add_argument("--path", type=_url_path, default="/webhook", help="delivery path")
     serve.add_argument(
         "--request-timeout",
-        type=float,
+        type=_positive_float,
         default=10.0,
-        help="seconds a client may stall mid-request (default 10)",
+        help="seconds a client has to send a whole request, headers and body (default 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="connections handled at once; at the limit the oldest one still sending "
+        f"its request is closed (default {DEFAULT_MAX_CONNECTIONS})",
     )
     serve.set_defaults(run=_serve)
 
@@ -147,13 +166,26 @@ def _add_send_test(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _serve(args: argparse.Namespace) -> int:
+    secret = _webhook_secret(args.secret_env)
+    variable = args.secret_env or SECRET_ENV
+    if secret is None and not args.insecure_no_signature:
+        raise CliError(
+            f"no webhook secret: set {variable} (or name another variable with --secret-env); "
+            "to accept unsigned deliveries for local testing, pass --insecure-no-signature"
+        )
+    if secret is not None and args.insecure_no_signature:
+        raise CliError(
+            f"--insecure-no-signature was given but {variable} holds a secret; use one or the other"
+        )
     config = ReceiverConfig(
         host=args.host,
         port=args.port,
         path=args.path,
         max_body_bytes=args.max_body_bytes,
-        secret=_webhook_secret(args.secret_env),
+        secret=secret,
+        insecure_no_signature=args.insecure_no_signature,
         request_timeout_s=args.request_timeout,
+        max_connections=args.max_connections,
     )
     stop = threading.Event()
 
@@ -161,14 +193,25 @@ def _serve(args: argparse.Namespace) -> int:
         LOG.info("received %s; finishing requests in flight", signal.Signals(signum).name)
         stop.set()
 
-    with Inbox(args.inbox) as inbox:
+    try:
+        inbox = Inbox(args.inbox)
+    except InboxError as exc:
+        raise CliError(f"--inbox: {exc}") from None
+    with inbox:
         try:
             server = WebhookServer(config, inbox)
         except OSError as exc:
             raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _on_signal)
-        LOG.info("listening on %s (inbox %s)", server.url, inbox.path)
+        LOG.info(
+            "listening on %s (inbox %s, id %s; at most %d connections, %g s per request)",
+            server.url,
+            inbox.path,
+            inbox.inbox_id,
+            config.max_connections,
+            config.request_timeout_s,
+        )
         serve_until(server, stop)
     LOG.info("stopped")
     return 0
@@ -192,8 +235,10 @@ def _register(args: argparse.Namespace) -> int:
     report = admin.test(webhook["id"])
     succeeded = report.get("succeed") is True
     print(
-        f"test delivery: succeed={str(succeeded).lower()} "
-        f"status={report.get('status')} message={report.get('message')!r}"
+        scrub_auth_tokens(
+            f"test delivery: succeed={str(succeeded).lower()} "
+            f"status={report.get('status')} message={report.get('message')!r}"
+        )
     )
     return 0 if succeeded else 1
 
@@ -243,6 +288,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return value
 
 

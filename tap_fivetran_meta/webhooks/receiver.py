@@ -1,9 +1,22 @@
 """HTTP receiver for Fivetran webhook deliveries.
 
-A stdlib ``ThreadingHTTPServer``: one thread per connection, HTTP/1.1 with a
-``Content-Length`` body. Every response closes its connection; webhook senders open
-one connection per delivery anyway, and it keeps shutdown simple: once the listener
-is closed, the only threads left are requests in flight, which are allowed to finish.
+A stdlib ``ThreadingHTTPServer`` (one thread per connection, HTTP/1.1 with a
+``Content-Length`` body) with two limits that keep it answering under a flood of slow
+or idle connections (slowloris):
+
+* **At most** ``max_connections`` **connections have a thread.** When a new
+  connection arrives at the limit, the oldest connection that is still sending its
+  request is closed to make room. Well-behaved senders (Fivetran, a proxy, a health
+  check) send a whole request in milliseconds, so they are never the oldest; a
+  connection whose request is complete and being stored is never closed.
+* **Each request has one deadline**, ``request_timeout_s`` after its connection was
+  taken on, for the request line, the headers and the body together. Sending a byte
+  now and then does not extend it.
+
+Every response closes its connection; webhook senders open one connection per
+delivery anyway, and it keeps shutdown simple: once the listener is closed, the only
+threads left are requests in flight, which are allowed to finish (each bounded by its
+deadline).
 
 A delivery is answered 2xx only after it is committed to the inbox, so a 2xx means
 "on disk"; anything else makes Fivetran retry later.
@@ -11,12 +24,15 @@ A delivery is answered 2xx only after it is committed to the inbox, so a 2xx mea
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import re
 import socket
 import socketserver
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +43,9 @@ from urllib.parse import urlsplit
 
 from tap_fivetran_meta.timeutil import format_timestamp, utcnow
 from tap_fivetran_meta.webhooks.events import PayloadError, WebhookEvent, parse_event
+from tap_fivetran_meta.webhooks.ratelog import RateLimitedLog
 from tap_fivetran_meta.webhooks.signature import SIGNATURE_HEADER, verify_signature
+from tap_fivetran_meta.webhooks.store import InboxWriteError
 
 if TYPE_CHECKING:
     from tap_fivetran_meta.webhooks.store import Inbox, StoreResult
@@ -35,9 +53,17 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+DEFAULT_MAX_CONNECTIONS = 64
 _LENGTH_RE = re.compile(r"[0-9]{1,19}")
 _LINGER_BYTES = 256 * 1024
 _LINGER_SECONDS = 2.0
+#: How long a new connection may wait for a free slot when every slot is busy storing.
+_ADMIT_WAIT_SECONDS = 1.0
+_BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 17\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    b'{"error": "busy"}'
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +75,11 @@ class ReceiverConfig:
         port: TCP port (0 picks a free one).
         path: The path deliveries are POSTed to.
         max_body_bytes: Larger bodies are refused with 413.
-        secret: The webhook secret; None accepts unsigned deliveries.
-        request_timeout_s: Socket timeout for a slow or stalled client.
+        secret: The webhook secret. Required unless ``insecure_no_signature``.
+        insecure_no_signature: Accept unsigned deliveries (local testing only).
+        request_timeout_s: Deadline for a whole request (request line, headers and
+            body), counted from when its connection is taken on.
+        max_connections: Connections handled at once (each has a thread).
     """
 
     host: str = "127.0.0.1"
@@ -58,21 +87,155 @@ class ReceiverConfig:
     path: str = "/webhook"
     max_body_bytes: int = 1_048_576
     secret: bytes | None = field(default=None, repr=False)
+    insecure_no_signature: bool = False
     request_timeout_s: float = 10.0
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
+    def __post_init__(self) -> None:
+        """Refuse a receiver that would store forged events without being told to."""
+        if self.secret is not None and not self.secret:
+            raise ValueError("the webhook secret is empty")
+        if self.secret is None and not self.insecure_no_signature:
+            raise ValueError(
+                "a webhook secret is required (insecure_no_signature=True accepts "
+                "unsigned deliveries, for local testing only)"
+            )
+        if self.secret is not None and self.insecure_no_signature:
+            raise ValueError("a webhook secret and insecure_no_signature exclude each other")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        if self.request_timeout_s <= 0:
+            raise ValueError("request_timeout_s must be positive")
 
 
 class _Rejection(Exception):
     """Stop handling a request and answer with an error status."""
 
-    def __init__(self, status: HTTPStatus, message: str, *, body_unread: bool = False) -> None:
+    def __init__(
+        self,
+        status: HTTPStatus,
+        message: str,
+        *,
+        body_unread: bool = False,
+        already_logged: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.body_unread = body_unread
+        self.already_logged = already_logged
 
 
 class _ClientGone(Exception):
     """The client stopped sending before the body was complete; nothing to answer."""
+
+
+class ConnectionLimiter:
+    """Bounds the connections that have a handler thread.
+
+    A connection is *reading* from when it is admitted until its request has fully
+    arrived, then *processing*. At the limit, admitting a new connection closes the
+    oldest reading one (its thread sees end-of-file at once and ends) and waits for a
+    slot; processing connections are never closed. A connection younger than
+    ``min_age_s`` is not closed either: its thread may not even have run yet (under
+    load the acceptor can admit many connections before it does).
+    """
+
+    def __init__(self, limit: int, *, min_age_s: float = 0.01) -> None:
+        """Create a limiter for ``limit`` connections."""
+        self.limit = limit
+        self.min_age_s = min_age_s
+        self.evictions = 0
+        self._cond = threading.Condition()
+        self._reading: dict[socket.socket, float] = {}  # admission time; oldest first
+        self._evicting: set[socket.socket] = set()
+        self._live = 0
+
+    @property
+    def live(self) -> int:
+        """Connections admitted and not released yet."""
+        with self._cond:
+            return self._live
+
+    def admit(self, sock: socket.socket, *, wait_s: float) -> bool:
+        """Take on a connection, closing the oldest reading one if at the limit.
+
+        Args:
+            sock: The new connection.
+            wait_s: How long to wait for a slot when all slots are processing.
+
+        Returns:
+            False if no slot became free in time (the caller refuses the connection).
+        """
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while self._live >= self.limit:
+                now = time.monotonic()
+                pause = deadline - now
+                if pause <= 0:
+                    return False
+                if self._live - len(self._evicting) >= self.limit and self._reading:
+                    victim, admitted_at = next(iter(self._reading.items()))
+                    age = now - admitted_at
+                    if age >= self.min_age_s:
+                        self._evict(victim)
+                    else:
+                        pause = min(pause, self.min_age_s - age)
+                self._cond.wait(pause)
+            self._live += 1
+            self._reading[sock] = time.monotonic()
+            return True
+
+    def _evict(self, victim: socket.socket) -> None:
+        del self._reading[victim]
+        self._evicting.add(victim)
+        self.evictions += 1
+        with contextlib.suppress(OSError):  # already closed by its own thread
+            victim.shutdown(socket.SHUT_RDWR)  # wakes its thread's blocked recv
+
+    def is_reading(self, sock: socket.socket) -> bool:
+        """Whether the connection is admitted and was not closed to make room."""
+        with self._cond:
+            return sock in self._reading
+
+    def start_processing(self, sock: socket.socket) -> bool:
+        """Mark the request as complete, so the connection is never closed for room.
+
+        Returns:
+            False if the connection was already closed to make room (drop the request).
+        """
+        with self._cond:
+            if sock not in self._reading:
+                return False
+            del self._reading[sock]
+            return True
+
+    def release(self, sock: socket.socket) -> None:
+        """The connection's thread is done with it."""
+        with self._cond:
+            self._reading.pop(sock, None)
+            self._evicting.discard(sock)
+            self._live -= 1
+            self._cond.notify_all()
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket reader that enforces one deadline over all its reads."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request deadline passed")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(buffer)
 
 
 class WebhookServer(ThreadingHTTPServer):
@@ -91,13 +254,16 @@ class WebhookServer(ThreadingHTTPServer):
         """
         self.config = config
         self.inbox = inbox
+        self.connections = ConnectionLimiter(config.max_connections)
+        self.problems = RateLimitedLog(LOG)
         if ":" in config.host:
             self.address_family = socket.AF_INET6
         super().__init__((config.host, config.port), WebhookHandler)
         if config.secret is None:
             LOG.warning(
-                "No webhook secret configured: signatures are NOT verified and any POST "
-                "to %s is stored.",
+                "INSECURE: signatures are NOT verified (--insecure-no-signature): anyone "
+                "who can reach %s can store forged events. Use this only for local tests; "
+                "set a webhook secret for real deliveries.",
                 config.path,
             )
 
@@ -115,6 +281,61 @@ class WebhookServer(ThreadingHTTPServer):
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.server_port}{self.config.path}"
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Admit the connection (making room if needed), then hand it to a thread."""
+        evictions = self.connections.evictions
+        admitted = self.connections.admit(request, wait_s=_ADMIT_WAIT_SECONDS)
+        if self.connections.evictions != evictions:
+            self.problems.log(
+                "evicted",
+                logging.WARNING,
+                f"connection limit ({self.connections.limit}) reached: closed the oldest "
+                f"connection still sending its request ({self.connections.evictions} so far); "
+                "many slow or idle clients are connected",
+            )
+        if not admitted:
+            self.problems.log(
+                "busy",
+                logging.WARNING,
+                f"connection limit ({self.connections.limit}) reached with every request "
+                "being processed: answered 503 to a new connection",
+            )
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.connections.release(request)
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Handle the connection, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log an unexpected handler error as one line (traceback at DEBUG only)."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # the client went away mid-answer
+            LOG.debug("connection from %s ended: %r", client_address[0], exc)
+            return
+        name = type(exc).__name__
+        self.problems.log(
+            f"error:{name}", logging.ERROR, f"unexpected error handling a request: {name}: {exc}"
+        )
+        LOG.debug("traceback", exc_info=True)
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    try:
+        request.setblocking(False)
+        request.send(_BUSY_RESPONSE)
+    except OSError:
+        pass
+
 
 class WebhookHandler(BaseHTTPRequestHandler):
     """Handles ``POST <path>`` deliveries and ``GET /healthz``."""
@@ -124,9 +345,11 @@ class WebhookHandler(BaseHTTPRequestHandler):
     server: WebhookServer
 
     def setup(self) -> None:
-        """Make the request streams and apply the per-connection socket timeout."""
+        """Make the request streams; reads share one deadline for the whole request."""
         super().setup()
-        self.connection.settimeout(self.server.config.request_timeout_s)
+        self.rfile.close()  # replaced: the deadline applies across reads
+        deadline = time.monotonic() + self.server.config.request_timeout_s
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, deadline))
 
     def version_string(self) -> str:
         """Return the ``Server`` header value (without the Python version)."""
@@ -134,9 +357,12 @@ class WebhookHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Verify, parse and store one delivery, then answer."""
+        if not self._still_admitted():
+            return
         try:
             self._check_path()
             body = self._read_body(self._content_length())
+            self._begin_processing()
             verified = self._verify(body)
             event = self._parse(body)
             result = self._store(event, verified=verified)
@@ -150,17 +376,21 @@ class WebhookHandler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, {"status": status, "event_id": event.event_id})
 
     def do_GET(self) -> None:
-        """Answer the health check with the number of stored events."""
+        """Answer the health check: the inbox's state and the number of stored events."""
+        if not self._still_admitted():
+            return
+        if not self.server.connections.start_processing(self.connection):
+            self.close_connection = True
+            return
+        self._answer_phase()
         if self._request_path() != HEALTH_PATH:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
-        try:
-            events = self.server.inbox.count()
-        except sqlite3.Error:
-            LOG.exception("health check could not read the inbox")
-            self._send_json(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "error"})
-            return
-        self._send_json(HTTPStatus.OK, {"status": "ok", "events": events})
+        health = self.server.inbox.health()
+        payload = health.as_dict()
+        payload["signatures_verified"] = self.server.config.secret is not None
+        status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
+        self._send_json(status, payload)
 
     def handle_expect_100(self) -> bool:
         """Refuse a bad or oversized body before the client sends it.
@@ -168,6 +398,8 @@ class WebhookHandler(BaseHTTPRequestHandler):
         Returns:
             True to go on reading the request, False when it was refused.
         """
+        if not self.server.connections.is_reading(self.connection):
+            return False
         if self.command == "POST" and self._request_path() == self.server.config.path:
             try:
                 self._content_length()
@@ -175,6 +407,23 @@ class WebhookHandler(BaseHTTPRequestHandler):
                 self._reject(rejection)
                 return False
         return super().handle_expect_100()
+
+    def _still_admitted(self) -> bool:
+        """False (and nothing answered) if the connection was closed to make room."""
+        if self.server.connections.is_reading(self.connection):
+            return True
+        self.close_connection = True
+        return False
+
+    def _answer_phase(self) -> None:
+        """The request is in: writing the answer gets its own timeout."""
+        self.connection.settimeout(self.server.config.request_timeout_s)
+
+    def _begin_processing(self) -> None:
+        """The whole request arrived: from now on the connection is never closed for room."""
+        if not self.server.connections.start_processing(self.connection):
+            raise _ClientGone  # it was closed to make room just before
+        self._answer_phase()
 
     def _request_path(self) -> str:
         return urlsplit(self.path).path
@@ -215,20 +464,29 @@ class WebhookHandler(BaseHTTPRequestHandler):
     def _read_body(self, length: int) -> bytes:
         try:
             body = self.rfile.read(length)
-        except OSError as exc:  # includes the socket timeout
-            LOG.info("client %s stopped sending its body: %s", self.address_string(), exc)
+        except OSError as exc:  # includes the request deadline
+            self._client_problem("body", f"stopped sending its body: {exc}")
             raise _ClientGone from None
         if len(body) != length:
-            LOG.info("client %s closed before sending its whole body", self.address_string())
+            self._client_problem("body", "closed before sending its whole body")
             raise _ClientGone
         return body
+
+    def _client_problem(self, kind: str, what: str) -> None:
+        """Log a misbehaving client at INFO, at most one line per kind per minute."""
+        self.server.problems.log(
+            f"client:{kind}", logging.INFO, f"client {self.client_address[0]} {what}"
+        )
 
     def _verify(self, body: bytes) -> bool:
         secret = self.server.config.secret
         if secret is None:
             return False
-        if not verify_signature(secret, body, self.headers.get(SIGNATURE_HEADER)):
-            problem = "missing" if self.headers.get(SIGNATURE_HEADER) is None else "invalid"
+        received = self.headers.get_all(SIGNATURE_HEADER) or []
+        if len(received) > 1:  # which one would count? Fivetran sends one
+            raise _Rejection(HTTPStatus.UNAUTHORIZED, f"more than one {SIGNATURE_HEADER}")
+        if not verify_signature(secret, body, received[0] if received else None):
+            problem = "invalid" if received else "missing"
             raise _Rejection(HTTPStatus.UNAUTHORIZED, f"{problem} {SIGNATURE_HEADER}")
         return True
 
@@ -245,10 +503,22 @@ class WebhookHandler(BaseHTTPRequestHandler):
             result = self.server.inbox.add(
                 event, received_at=received_at, signature_verified=verified
             )
-        except sqlite3.Error:
-            LOG.exception("could not store delivery %s", event.event_id)
+        except InboxWriteError:  # the inbox logs it, once per kind of failure
             raise _Rejection(
-                HTTPStatus.SERVICE_UNAVAILABLE, "could not store the event; retry later"
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "could not store the event; retry later",
+                already_logged=True,
+            ) from None
+        except sqlite3.Error as exc:
+            self.server.problems.log(
+                f"store:{type(exc).__name__}",
+                logging.ERROR,
+                f"could not store delivery {event.event_id}: {type(exc).__name__}: {exc}",
+            )
+            raise _Rejection(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "could not store the event; retry later",
+                already_logged=True,
             ) from None
         LOG.info(
             "%s event=%s connection_id=%s sync_id=%s seq=%s verified=%s event_id=%s",
@@ -263,14 +533,14 @@ class WebhookHandler(BaseHTTPRequestHandler):
         return result
 
     def _reject(self, rejection: _Rejection) -> None:
-        LOG.warning(
-            "rejected %s %s from %s: %d %s",
-            self.command,
-            self._request_path(),
-            self.client_address[0],
-            rejection.status,
-            rejection.message,
-        )
+        self._answer_phase()
+        if not rejection.already_logged:
+            self.server.problems.log(
+                f"rejected:{rejection.status}:{rejection.message}",
+                logging.WARNING,
+                f"rejected {self.command} {self._request_path()} from "
+                f"{self.client_address[0]}: {rejection.status:d} {rejection.message}",
+            )
         self._send_json(rejection.status, {"error": rejection.message})
         if rejection.body_unread:
             self._linger()
@@ -285,7 +555,7 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         except OSError as exc:
-            LOG.info("could not answer %s: %s", self.address_string(), exc)
+            LOG.debug("could not answer %s: %s", self.address_string(), exc)
             self.close_connection = True
 
     def _linger(self) -> None:
@@ -316,15 +586,19 @@ class WebhookHandler(BaseHTTPRequestHandler):
         LOG.debug("%s %s", self.address_string(), format % args)
 
     def log_error(self, format: str, *args: Any) -> None:
-        """Send protocol errors (bad request line, timeouts) to ``logging``."""
-        LOG.info("%s %s", self.address_string(), format % args)
+        """Protocol errors (bad request line, deadline passed): INFO, one line a minute each."""
+        if not self.server.connections.is_reading(self.connection):
+            # Closed to make room: what it sent last is cut off, not a client error.
+            LOG.debug("%s %s", self.address_string(), format % args)
+            return
+        self._client_problem(format.split("%", maxsplit=1)[0].strip() or "protocol", format % args)
 
 
 def serve_until(server: WebhookServer, stop: threading.Event, *, poll_s: float = 0.25) -> None:
     """Serve until ``stop`` is set, then shut down gracefully.
 
     Shutdown stops accepting, closes the listening socket, and waits for requests in
-    flight to finish (each is bounded by the request timeout). The caller closes the
+    flight to finish (each is bounded by the request deadline). The caller closes the
     inbox afterwards.
 
     Args:

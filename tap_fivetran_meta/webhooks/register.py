@@ -3,6 +3,12 @@
 Fivetran POSTs a test delivery when a webhook is created active, and refuses to
 create it (400) if the receiver does not answer 2xx, so the receiver must be
 reachable first.
+
+The session follows no redirect to another origin or from https to http
+(:mod:`tap_fivetran_meta.redirects`): a 307 would otherwise re-send the request body,
+webhook secret included, to wherever it points. Every message built from an API
+answer goes through :func:`~tap_fivetran_meta.redact.scrub_auth_tokens`, since an
+error message may echo the ``Authorization`` header back.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from tap_fivetran_meta import __version__
+from tap_fivetran_meta.redact import scrub_auth_tokens
+from tap_fivetran_meta.redirects import UnsafeRedirectError, apply_redirect_policy
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_EVENTS = ("sync_start", "sync_end")
@@ -114,12 +122,12 @@ class WebhookAdmin:
         Args:
             credentials: API key and secret (sent as HTTP Basic auth).
             api_url: Base URL including ``/v1``.
-            session: A requests session to reuse.
+            session: A requests session to reuse (the redirect policy is added to it).
             timeout_s: Per-request timeout.
         """
         self._api_url = check_url(api_url, what="--api-url")
         self._auth = (credentials.api_key, credentials.api_secret)
-        self._session = session or requests.Session()
+        self._session = apply_redirect_policy(session or requests.Session())
         self._timeout_s = timeout_s
         self._redact: tuple[str, ...] = (credentials.api_key, credentials.api_secret)
 
@@ -174,6 +182,11 @@ class WebhookAdmin:
                 },
                 timeout=self._timeout_s,
             )
+        except UnsafeRedirectError as exc:
+            raise RegisterError(
+                f"Fivetran API answered with a redirect that was not followed: {exc} "
+                "(check --api-url)"
+            ) from None
         except requests.RequestException as exc:
             host = urlsplit(self._api_url).hostname
             raise RegisterError(
@@ -203,10 +216,11 @@ def _envelope_data(response: requests.Response, secrets: tuple[str, ...]) -> dic
 
 
 def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    """Hide the known secrets, then any ``Basic``/``Bearer`` credentials, in a message."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, _MASK)
-    return text
+    return scrub_auth_tokens(text)
 
 
 def _seg(value: str) -> str:

@@ -158,7 +158,8 @@ def _wait_for_rows_then_find_tap(warehouse: Warehouse, process: subprocess.Popen
             break
         time.sleep(0.2)
     found = subprocess.run(
-        ["pgrep", "-f", "extractors/tap-fivetran-meta/venv/bin/"],
+        # This checkout's tap only: other checkouts on the machine run the same tests.
+        ["pgrep", "-f", f"{ROOT}/.meltano/extractors/tap-fivetran-meta/venv/bin/"],
         capture_output=True,
         text=True,
         check=False,

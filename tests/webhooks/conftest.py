@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,7 +17,6 @@ from tap_fivetran_meta.webhooks.store import Inbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
 
 @pytest.fixture
@@ -49,3 +52,14 @@ def receiver(start_receiver: Callable[..., RunningReceiver]) -> RunningReceiver:
 @pytest.fixture
 def inbox_path(tmp_path: Path) -> Path:
     return tmp_path / "inbox.sqlite"
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory an unprivileged user can enter (pytest's tmp_path may not be)."""
+    path = Path(tempfile.mkdtemp(prefix="webhooks-"))
+    os.chmod(path, 0o755)  # noqa: S103  (world-readable on purpose: another user reads it)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

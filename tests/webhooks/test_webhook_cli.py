@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -10,7 +11,14 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from webhook_helpers import SECRET, read_response, signed_payload, wait_refused
+from webhook_helpers import (
+    SECRET,
+    fill_inbox,
+    read_response,
+    run_unprivileged,
+    signed_payload,
+    wait_refused,
+)
 
 from benchmarks.webhook_load import REPO, start_receiver
 from tap_fivetran_meta.webhooks.cli import main
@@ -38,6 +46,9 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
         ["serve", "--inbox", "x.sqlite", "--port", "70000"],
         ["serve", "--inbox", "x.sqlite", "--path", "webhook"],
         ["serve", "--inbox", "x.sqlite", "--max-body-bytes", "0"],
+        ["serve", "--inbox", "x.sqlite", "--max-connections", "0"],
+        ["serve", "--inbox", "x.sqlite", "--request-timeout", "0"],
+        ["serve", "--inbox", "x.sqlite", "--request-timeout", "nan"],
         ["register"],
     ],
 )
@@ -58,16 +69,109 @@ def test_explicit_secret_env_must_be_set(
     )
 
 
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIVETRAN_WEBHOOK_SECRET", SECRET.decode())
+
+
+def _serve_subprocess(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run serve; a receiver that starts would be stopped by the timeout (a failure)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIVETRAN_")}
+    command = [sys.executable, "-m", "tap_fivetran_meta.webhooks", "serve", "--port", "0"]
+    return subprocess.run(
+        [*command, "--inbox", str(tmp_path / "inbox.sqlite"), *args],
+        cwd=REPO,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_serve_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    result = _serve_subprocess(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: no webhook secret: set FIVETRAN_WEBHOOK_SECRET (or name another variable with "
+        "--secret-env); to accept unsigned deliveries for local testing, pass "
+        "--insecure-no-signature\n"
+    )
+    assert not (tmp_path / "inbox.sqlite").exists()
+
+
+def test_serve_refuses_a_secret_together_with_the_insecure_flag(tmp_path: Path) -> None:
+    env = {"FIVETRAN_WEBHOOK_SECRET": "s3cret-value"}
+    result = _serve_subprocess(tmp_path, "--insecure-no-signature", env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: --insecure-no-signature was given but FIVETRAN_WEBHOOK_SECRET holds a secret; "
+        "use one or the other\n"
+    )
+    assert "s3cret-value" not in result.stderr
+
+
+def test_serve_insecure_flag_warns_loudly_and_stores_unsigned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox = tmp_path / "inbox.sqlite"
+    receiver = start_receiver(inbox, tmp_path / "receiver.log", secret=None)
+    try:
+        monkeypatch.delenv("FIVETRAN_WEBHOOK_SECRET", raising=False)
+        assert main(["send-test", "--url", receiver.url]) == 0
+    finally:
+        assert receiver.stop() == 0
+    log = receiver.log_path.read_text()
+    assert "WARNING" in log
+    assert "INSECURE: signatures are NOT verified (--insecure-no-signature)" in log
+    assert [row["signature_verified"] for row in iter_events(inbox)] == [0]
+    assert "sending unsigned" in capsys.readouterr().err
+
+
 def test_serve_reports_an_unusable_inbox(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret_env: None
 ) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database at all" * 100)
     assert main(["serve", "--inbox", str(junk), "--port", "0"]) == 2
-    assert capsys.readouterr().err.startswith("error: ")
+    assert capsys.readouterr().err == (
+        f"error: --inbox: {junk} is not an SQLite database, so not a webhook inbox "
+        "(is it the right file?)\n"
+    )
 
 
-def test_serve_reports_a_busy_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_reports_a_directory_as_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret_env: None
+) -> None:
+    assert main(["serve", "--inbox", str(tmp_path), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --inbox: {tmp_path} is a directory, not an inbox file "
+        f"(give the file's path, e.g. {tmp_path / 'webhooks.sqlite'})\n"
+    )
+
+
+def test_serve_reports_a_read_only_inbox_as_read_only(shared_dir: Path) -> None:
+    inbox = shared_dir / "inbox.sqlite"
+    fill_inbox(inbox, [signed_payload()])
+    os.chmod(inbox, 0o644)  # readable by the other user; its directory is not writable
+    command = [sys.executable, "-m", "tap_fivetran_meta.webhooks", "serve", "--port", "0"]
+    result = run_unprivileged(
+        [*command, "--inbox", str(inbox)],
+        cwd=shared_dir,
+        env={"FIVETRAN_WEBHOOK_SECRET": SECRET.decode()},
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: --inbox: cannot write to {inbox}: its directory {shared_dir} is not writable "
+        "by this user (SQLite creates inbox.sqlite-wal and inbox.sqlite-shm next to the inbox)\n"
+    )
+
+
+def test_serve_reports_a_busy_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret_env: None
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

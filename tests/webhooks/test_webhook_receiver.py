@@ -8,22 +8,27 @@ import socket
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from webhook_helpers import LIVE_SYNC_END, SECRET, read_response, signed_payload, wait_refused
+from webhook_helpers import (
+    LIVE_SYNC_END,
+    SECRET,
+    GatedInbox,
+    read_response,
+    signed_payload,
+    wait_refused,
+)
 
 from tap_fivetran_meta.webhooks.events import event_id_for
 from tap_fivetran_meta.webhooks.signature import compute_signature
-from tap_fivetran_meta.webhooks.store import Inbox, StoreResult
+from tap_fivetran_meta.webhooks.store import Inbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
     from webhook_helpers import RunningReceiver
-
-    from tap_fivetran_meta.webhooks.events import WebhookEvent
 
 LIMIT = 1024
 
@@ -221,30 +226,10 @@ def test_concurrent_replays_and_distinct_events(receiver: RunningReceiver) -> No
 # --- storage happens before the answer -------------------------------------------------
 
 
-class _GatedInbox:
-    """An inbox whose add() waits for the test, to observe what the client sees meanwhile."""
-
-    def __init__(self, inner: Inbox) -> None:
-        self.inner = inner
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def add(self, event: WebhookEvent, **kwargs: Any) -> StoreResult:
-        self.entered.set()
-        assert self.release.wait(10)
-        return self.inner.add(event, **kwargs)
-
-    def count(self) -> int:
-        return self.inner.count()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def test_no_answer_until_the_event_is_committed(
     start_receiver: Callable[..., RunningReceiver], inbox_path: Path
 ) -> None:
-    gated = _GatedInbox(Inbox(inbox_path))
+    gated = GatedInbox(Inbox(inbox_path))
     receiver = start_receiver(inbox=gated)
     body = signed_payload()
     head = _head(receiver, f"Content-Length: {len(body)}\r\n")
@@ -271,20 +256,88 @@ def test_storage_failure_is_503_so_fivetran_retries(
         response = receiver.post(signed_payload())
     assert response.status == 503
     assert any("could not store" in r.getMessage() for r in caplog.records)
+    assert receiver.request("GET", "/healthz").status == 503
 
 
 # --- health, logging -------------------------------------------------------------------
 
 
 def test_healthz_counts_events(receiver: RunningReceiver) -> None:
-    assert receiver.request("GET", "/healthz").json() == {"status": "ok", "events": 0}
+    health = receiver.request("GET", "/healthz").json()
+    assert (health["status"], health["events"]) == ("ok", 0)
     receiver.post(signed_payload())
     receiver.post(signed_payload())
     response = receiver.request("GET", "/healthz")
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "events": 2}
+    health = response.json()
+    assert (health["status"], health["events"]) == ("ok", 2)
+    assert health["signatures_verified"] is True
+    inbox = health["inbox"]
+    assert inbox["id"] == receiver.inbox.inbox_id
+    assert (inbox["writable"], inbox["problem"], inbox["last_write_error"]) == (True, None, None)
+    assert inbox["last_write_at"].endswith("Z")
     assert receiver.request("GET", "/nope").status == 404
+
+
+def _fill_the_disk(inbox: Inbox) -> None:
+    """The database may grow no further: SQLITE_FULL, as on a full disk (see test_webhook_store)."""
+    pages = inbox._conn.execute("PRAGMA page_count").fetchone()[0]
+    inbox._conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_full_disk_is_503_reported_by_healthz_and_logged_once(
+    receiver: RunningReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.post(signed_payload())
+    _fill_the_disk(receiver.inbox)
+    with caplog.at_level(logging.DEBUG):
+        statuses = {receiver.post(signed_payload(padding="x" * 20_000)).status for _ in range(40)}
+        health = receiver.request("GET", "/healthz")
+    assert statuses == {503}
+    assert health.status == 503  # a monitor sees the problem, not "ok"
+    body = health.json()
+    assert body["status"] == "error"
+    assert body["events"] == 1
+    assert body["inbox"]["writable"] is False
+    assert body["inbox"]["last_write_error"]["kind"] == "disk_full"
+    assert body["inbox"]["last_write_error"]["failures"] == 40
+    assert "is full" in body["inbox"]["problem"]
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in problems] == [
+        f"could not store deliveries: the disk holding {receiver.inbox_path} is full "
+        "(database or disk is full)"
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
+
+    receiver.inbox._conn.execute("PRAGMA max_page_count = 1000000")  # space freed
+    assert receiver.post(signed_payload()).status == 200
+    healthy = receiver.request("GET", "/healthz")
+    assert healthy.status == 200
+    assert healthy.json()["inbox"]["last_write_error"] is None
+
+
+def test_read_only_inbox_is_named_in_healthz(receiver: RunningReceiver) -> None:
+    receiver.inbox._conn.execute("PRAGMA query_only = ON")  # SQLite's SQLITE_READONLY
+    assert receiver.post(signed_payload()).status == 503
+    body = receiver.request("GET", "/healthz").json()
+    assert body["inbox"]["last_write_error"]["kind"] == "read_only"
+    assert body["inbox"]["problem"].startswith(f"cannot write to {receiver.inbox_path}")
+    assert "not a webhook inbox" not in json.dumps(body)
+
+
+def test_repeated_rejections_are_logged_once_a_minute(
+    receiver: RunningReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        for _ in range(25):
+            assert receiver.post(signed_payload(), sign="0" * 64).status == 401
+        assert receiver.post(b"not json").status == 400
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert lines == [
+        "rejected POST /webhook from 127.0.0.1: 401 invalid X-Fivetran-Signature-256",
+        "rejected POST /webhook from 127.0.0.1: 400 body is not valid JSON",
+    ]
 
 
 def test_secret_and_signatures_never_logged(
@@ -294,6 +347,7 @@ def test_secret_and_signatures_never_logged(
         receiver = start_receiver()
         receiver.post(LIVE_SYNC_END)
         receiver.post(LIVE_SYNC_END, sign="ab" * 32)
+        receiver.request("GET", "/healthz")
     text = caplog.text + repr(receiver.server.config)
     assert SECRET.decode() not in text
     assert compute_signature(SECRET, LIVE_SYNC_END).lower() not in text.lower()

@@ -174,6 +174,78 @@ def test_api_error_shows_code_and_message_but_no_credentials(
     _no_secrets(err)
 
 
+def test_api_error_echoing_the_authorization_header_is_scrubbed(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    basic = base64.b64encode(f"{KEY}:{API_SECRET}".encode()).decode()
+    other = base64.b64encode(b"someone:else").decode()
+    body = {
+        "code": "AuthFailed",
+        "message": f"Invalid header 'Authorization: Basic {basic}' (also tried Basic {other})",
+    }
+    requests_mock.post(f"{API}/webhooks/account", json=body, status_code=401)
+    assert main(["register", "--url", "https://hooks.example.com/webhook"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: Fivetran API error: HTTP 401 AuthFailed: Invalid header "
+        "'Authorization: Basic <redacted>' (also tried Basic <redacted>)\n"
+    )
+    assert other not in err
+    _no_secrets(err)
+
+
+def test_test_delivery_message_is_scrubbed_too(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests_mock.post(f"{API}/webhooks/account", json=CREATED, status_code=201)
+    echoed = {
+        "code": "Success",
+        "data": {"succeed": False, "status": 401, "message": "sent Bearer abc.def.ghi"},
+    }
+    requests_mock.post(f"{API}/webhooks/program_quoth/test", json=echoed)
+    assert main(["register", "--url", "https://hooks.example.com/webhook", "--test"]) == 1
+    out = capsys.readouterr().out
+    assert "Bearer <redacted>" in out
+    assert "abc.def.ghi" not in out
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("https://collector.example.net/steal", "to another origin"),
+        ("https://api.fivetran.com:8443/v1/webhooks/account", "to another origin"),
+        ("http://api.fivetran.com/v1/webhooks/account", "from https to http"),
+    ],
+    ids=["other-host", "other-port", "https-to-http"],
+)
+def test_redirect_that_would_resend_the_secret_is_not_followed(
+    requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str], location: str, reason: str
+) -> None:
+    requests_mock.post(f"{API}/webhooks/account", status_code=307, headers={"Location": location})
+    elsewhere = requests_mock.post(location, json=CREATED, status_code=201)
+    assert main(["register", "--url", "https://hooks.example.com/webhook"]) == 2
+    assert elsewhere.call_count == 0  # nothing, not even the body, went there
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "error: Fivetran API answered with a redirect that was not followed: "
+        f"refused to follow HTTP 307 redirect {reason}: https://api.fivetran.com -> "
+    )
+    assert err.endswith("(check --api-url)\n")
+    assert "/steal" not in err  # origins only
+    _no_secrets(err)
+
+
+def test_same_origin_redirect_is_followed(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(
+        f"{API}/webhooks/account", status_code=308, headers={"Location": "/v1/webhooks/account2"}
+    )
+    moved = requests_mock.post(f"{API}/webhooks/account2", json=CREATED, status_code=201)
+    assert main(["register", "--url", "https://hooks.example.com/webhook"]) == 0
+    assert moved.last_request is not None
+    assert moved.last_request.json()["secret"] == HOOK_SECRET
+
+
 def test_api_unauthorized_and_non_json(
     requests_mock: rm.Mocker, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,10 +18,13 @@ from tap_fivetran_meta.webhooks.events import parse_event
 from tap_fivetran_meta.webhooks.receiver import WebhookServer
 from tap_fivetran_meta.webhooks.sender import encode_payload, sample_payload
 from tap_fivetran_meta.webhooks.signature import SIGNATURE_HEADER, compute_signature
-from tap_fivetran_meta.webhooks.store import Inbox, iter_events
+from tap_fivetran_meta.webhooks.store import Inbox, InboxHealth, StoreResult, iter_events
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
+
+    from tap_fivetran_meta.webhooks.events import WebhookEvent
 
 SECRET = b"correct horse battery staple"
 
@@ -104,6 +111,33 @@ def read_response(sock: socket.socket) -> Response:
     return Response(int(status_line.split()[1]), headers, body)
 
 
+class GatedInbox:
+    """An inbox whose add() waits for the test, to observe what the client sees meanwhile."""
+
+    def __init__(self, inner: Inbox) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def add(self, event: WebhookEvent, **kwargs: Any) -> StoreResult:
+        self.entered.set()
+        assert self.release.wait(10)
+        return self.inner.add(event, **kwargs)
+
+    @property
+    def inbox_id(self) -> str:
+        return self.inner.inbox_id
+
+    def count(self) -> int:
+        return self.inner.count()
+
+    def health(self) -> InboxHealth:
+        return self.inner.health()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def signed_payload(**fields: Any) -> bytes:
     payload = sample_payload("sync_end")
     payload.update(fields)
@@ -134,3 +168,50 @@ def wait_refused(port: int) -> None:
             pass  # queued in the backlog as the listener closed; try again
         time.sleep(0.05)
     pytest.fail("the receiver still accepts connections after shutdown")
+
+
+NOBODY = 65534
+
+
+def unprivileged_command(argv: Sequence[str]) -> list[str]:
+    """``argv`` run as an ordinary user, so file permissions apply (root ignores them).
+
+    As root (CI), the command runs as uid/gid 65534 through ``setpriv``; otherwise as
+    the current user. The test fails under CI if that is not possible, and skips with
+    the reason on a developer machine.
+    """
+    import pytest
+
+    if os.geteuid() != 0:
+        return list(argv)
+    setpriv = shutil.which("setpriv")
+    command = [] if setpriv is None else [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}"]
+    command += ["--clear-groups"] if setpriv else []
+    probe = [*command, sys.executable, "-c", "import tap_fivetran_meta"]
+    ok = (
+        setpriv is not None
+        and subprocess.run(probe, capture_output=True, check=False).returncode == 0
+    )
+    if not ok:
+        reason = "cannot run Python as an unprivileged user here (setpriv missing or no access)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return [*command, *argv]
+
+
+def run_unprivileged(
+    argv: Sequence[str], *, cwd: Path | str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as an ordinary user (see :func:`unprivileged_command`)."""
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith("FIVETRAN_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        unprivileged_command(argv),
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
