@@ -46,8 +46,8 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
-from tap_fivetran_meta.redirects import apply_redirect_policy
 from tap_fivetran_meta.redact import scrub_auth_tokens
+from tap_fivetran_meta.redirects import apply_redirect_policy
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
