@@ -59,18 +59,18 @@ def test_webhook_events_round_trip(warehouse: Warehouse, tmp_path: Path) -> None
         deliver(inbox_path, 0, 5)  # Fivetran retries: identical bodies, stored once
         second = meltano_run(warehouse, sim.url, extra_env=env)
         assert second.returncode == 0, second.stderr[-4000:]
-    assert warehouse.count("webhook_events") == 42
-    touched = warehouse.count("webhook_events", f"where _sdc_batched_at >= '{second_started}'")
-    assert touched == 12  # only the new events were read (bookmark on seq)
-    failures = warehouse.count("webhook_events", "where status = 'FAILURE_WITH_TASK'")
-    assert failures == len([n for n in range(42) if n % 4 == 0])
+        assert warehouse.count("webhook_events") == 42
+        touched = warehouse.count("webhook_events", f"where _sdc_batched_at >= '{second_started}'")
+        assert touched == 12  # only the new events were read (bookmark on seq)
+        failures = warehouse.count("webhook_events", "where status = 'FAILURE_WITH_TASK'")
+        assert failures == len([n for n in range(42) if n % 4 == 0])
 
-    # The inbox is deleted and created again: seq restarts at 1, far below the bookmark.
-    # Its new id, kept in the state next to the bookmark, makes the tap read it whole.
-    for path in tmp_path.glob("inbox.sqlite*"):
-        path.unlink()
-    deliver(inbox_path, 100, 3)
-    third = meltano_run(warehouse, "http://127.0.0.1:9/v1", extra_env=env)
-    assert third.returncode == 0, third.stderr[-4000:]
+        # The inbox is deleted and created again: seq restarts at 1, far below the bookmark.
+        # Its new id, kept in the state next to the bookmark, makes the tap read it whole.
+        for path in tmp_path.glob("inbox.sqlite*"):
+            path.unlink()
+        deliver(inbox_path, 100, 3)
+        third = meltano_run(warehouse, sim.url, extra_env=env)
+        assert third.returncode == 0, third.stderr[-4000:]
     assert warehouse.count("webhook_events") == 45
     assert "belongs to another inbox" in third.stderr

@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
+import requests_mock
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -279,7 +280,10 @@ def test_resume_after(
     assert resume_after(bookmark, stored_id, identity) == expected
 
 
-def test_the_real_tap_keeps_the_inbox_id_in_its_state(inbox_path: Path) -> None:
+def test_the_real_tap_keeps_the_inbox_id_in_its_state(
+    inbox_path: Path, api: requests_mock.Mocker
+) -> None:
+    # The offline fixture account answers /account/info (account_id on every row).
     config = {**fx.CONFIG, "webhook_inbox_path": str(inbox_path)}
     catalog = catalog_selecting({"webhook_events"})
     fill_inbox(inbox_path, [signed_payload() for _ in range(4)])
