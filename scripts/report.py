@@ -52,14 +52,15 @@ QUERIES = {
         select sync_day, sum(syncs) as syncs, sum(syncs_succeeded) as ok,
                sum(syncs_failed) as failed, sum(syncs_canceled) as canceled,
                sum(syncs_rescheduled) as rescheduled,
-               round(max(duration_p95_seconds) / 60, 1) as worst_p95_min
+               cast(round(max(duration_p95_seconds) / 60, 1) as decimal(10, 1)) as worst_p95_min
         from {m("sync_metrics")} group by sync_day order by sync_day""",
     "Blocked connections (their agent, proxy agent or private link is down)": f"""
         select connection_id, service, blocked_by, minutes_since_success as min_since_ok
         from {m("connection_status")} where health = 'blocked'
         order by blocked_by, connection_id limit 8""",
     "Recent failed syncs (outcome failed; rescheduled and canceled are not failures)": f"""
-        select connection_id, started_at, ended_at, round(duration_seconds / 60, 1) as minutes
+        select connection_id, started_at, ended_at,
+               cast(round(duration_seconds / 60, 1) as decimal(10, 1)) as minutes
         from {m("syncs")} where outcome = 'failed'
         order by started_at desc limit 8""",
     "Open tasks and warnings": f"""
