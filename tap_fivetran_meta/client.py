@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
+import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BasicAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
@@ -28,10 +29,8 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
+    from collections.abc import Callable, Hashable, Iterable, Iterator
 
-    import requests
-    from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -41,6 +40,15 @@ ACCEPT_V2 = "application/json;version=2"
 ACCEPT_V1 = "application/json"
 VERSIONED_PREFIXES = ("/connections", "/destinations")
 MAX_BACKOFF_SECONDS = 60.0
+#: Failures worth another attempt (the SDK's own list): throttling, 5xx, transport.
+RETRIABLE_ERRORS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 _TOLERATED_ATTR = "_fivetran_tolerated"
 
 
@@ -186,7 +194,30 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
     @override
     def request_decorator(self, func: Any) -> Any:
-        return super().request_decorator(self._tap.rate_budget.wrap(func))
+        """Budget, retries and the stop signal around one request function.
+
+        Each attempt waits for the request budget, is not sent once a signal asked
+        the run to stop, and a retriable failure (429, 5xx, timeout, reset, garbled
+        body) is retried up to ``max_retries`` times after :meth:`seconds_before_retry`.
+        Every wait is interruptible (see shutdown.py).
+        """
+        stop = self._tap.stop
+        attempt_once = self._tap.rate_budget.wrap(stop.guard(func))
+
+        def with_retries(*args: Any, **kwargs: Any) -> Any:
+            attempt = 1
+            while True:
+                try:
+                    return attempt_once(*args, **kwargs)
+                except RETRIABLE_ERRORS as exc:
+                    if attempt >= self.max_tries():
+                        raise
+                    wait = self.seconds_before_retry(exc, attempt)
+                    self._log_retry(exc, wait, attempt)
+                    stop.sleep(wait)
+                    attempt += 1
+
+        return with_retries
 
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
@@ -438,21 +469,9 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
     # --- retries ------------------------------------------------------------------------
 
-    @override
-    def backoff_max_tries(self) -> int:
+    def max_tries(self) -> int:
+        """Attempts of one request: the first plus ``max_retries``."""
         return int(self.config.get("max_retries", 5)) + 1
-
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        return value  # jitter is applied in backoff_wait_generator, not on Retry-After
-
-    @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            exception = yield self.seconds_before_retry(exception, attempt)
 
     def seconds_before_retry(self, exception: BaseException, attempt: int) -> float:
         """How long to wait before retry ``attempt``: ``Retry-After`` or capped exponential.
@@ -477,17 +496,15 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
         ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
 
-    @override
-    def backoff_handler(self, details: Details) -> None:
-        exc = details.get("exception")
+    def _log_retry(self, exc: BaseException, wait: float, attempt: int) -> None:
         response = getattr(exc, "response", None)
         what = error_summary(response) if response is not None else type(exc).__name__
         self.logger.warning(
             "Retrying '%s' in %.1f s (attempt %d of %d): %s",
             self.name,
-            details.get("wait") or 0.0,
-            details.get("tries", 0) + 1,
-            self.backoff_max_tries(),
+            wait,
+            attempt + 1,
+            self.max_tries(),
             what,
         )
 

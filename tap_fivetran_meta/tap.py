@@ -31,6 +31,7 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.shutdown import RunInterrupted, StopSignal, exit_after_interrupt, signal_name
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -242,11 +243,17 @@ class TapFivetranMeta(Tap):
         return session
 
     @cached_property
+    def stop(self) -> StopSignal:
+        """Set by SIGTERM/SIGINT: every wait of every thread ends, no request leaves."""
+        return StopSignal()
+
+    @cached_property
     def rate_budget(self) -> RateBudget:
         """The client-side request budget shared by every stream."""
         return RateBudget(
             int(self.config.get("max_requests_per_hour", 10000)),
             reserve=_optional_int(self.config.get("rate_limit_reserve")),
+            sleep=self.stop.sleep,
         )
 
     @cached_property
@@ -323,6 +330,7 @@ class TapFivetranMeta(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._state_writer = CompactStateWriter(self.message_writer)
+        self.stop.on_finish(self._after_interrupt)
         self._check_catalog_streams()
 
     def _check_catalog_streams(self) -> None:
@@ -349,11 +357,14 @@ class TapFivetranMeta(Tap):
 
     @contextmanager
     def deferred_termination(self) -> Iterator[None]:
-        """Hold SIGTERM/SIGINT handling until the block is done.
+        """Hold the stop a SIGTERM/SIGINT causes until the block is done.
 
-        The SDK's handler writes the current STATE and exits. Streams that emit a
-        record and then commit its bookmark wrap both in this block, so a signal can
-        never produce a STATE that lacks a record already written (or the reverse).
+        A signal ends the run by raising :class:`RunInterrupted` wherever the main
+        thread is; the final STATE is written once the stack has unwound
+        (:meth:`_after_interrupt`).
+        Streams that emit a record and then commit its bookmark wrap both in this
+        block, so a signal can never produce a STATE that lacks a record already
+        written (or the reverse). Worker threads stop at once either way.
         """
         self._termination_hold += 1
         try:
@@ -362,16 +373,37 @@ class TapFivetranMeta(Tap):
             self._termination_hold -= 1
             held, self._held_signal = self._held_signal, None
             if held is not None and self._termination_hold == 0:
-                super()._handle_termination(*held)
-            elif held is not None:
+                raise self.stop.interrupted(held[0])
+            if held is not None:
                 self._held_signal = held
 
     @override
     def _handle_termination(self, signum: int, frame: Any) -> None:
+        if self.stop.requested:
+            return  # already stopping: a second signal must not interrupt the shutdown
+        self.stop.request(signum)
         if self._termination_hold:
             self._held_signal = (signum, frame)
             return
-        super()._handle_termination(signum, frame)
+        raise self.stop.interrupted(signum)
+
+    def _after_interrupt(self, stopped: RunInterrupted) -> None:
+        """Once a signal's stop has unwound: drop queued work, write one last STATE.
+
+        The state then covers exactly the records written (see deferred_termination).
+        """
+        self.prefetcher.abandon()
+        try:
+            self._state_writer.write_state(self.state)
+            sys.stdout.flush()
+        except OSError as exc:  # the target went away: nothing more can be delivered
+            self.logger.warning("Could not write the final STATE after the signal: %s", exc)
+            return
+        self.logger.warning(
+            "After %s: wrote the last STATE; it covers every record written, so the next "
+            "run resumes from there.",
+            signal_name(stopped.signum),
+        )
 
     # --- config validation ---------------------------------------------------------------
 
@@ -434,9 +466,21 @@ def _optional_int(value: Any) -> int | None:
 
 @contextmanager
 def _readable_errors(logger: logging.Logger) -> Iterator[None]:
-    """Turn expected failures into readable log lines and exit code 1 (no traceback)."""
+    """Turn expected failures into readable log lines and exit code 1 (no traceback).
+
+    A run stopped by a signal exits 128 + the signal number (143 for SIGTERM).
+    """
     try:
         yield
+    except RunInterrupted as stopped:
+        stopped.finish()
+        logger.error(  # noqa: TRY400
+            "tap-fivetran-meta stopped by %s before it finished; no request was sent "
+            "after the signal (exit code %d).",
+            signal_name(stopped.signum),
+            stopped.exit_code,
+        )
+        exit_after_interrupt(stopped.exit_code)
     except ConfigValidationError as exc:
         for error in exc.errors:
             logger.error("Invalid configuration: %s", error)  # noqa: TRY400
