@@ -176,15 +176,12 @@ PREFIXES = [[], ["db"], ["prod"], ["source"], ["aws"], ["oauth"], ["my", "app"]]
 SUFFIXES = [[], ["2"], ["value"], ["b64"]]
 
 
+JOINERS = {"snake": "_", "kebab": "-", "dotted": ".", "spaced": " "}
+
+
 def _spell(words: list[str], style: str) -> str:
-    if style == "snake":
-        return "_".join(words)
-    if style == "kebab":
-        return "-".join(words)
-    if style == "dotted":
-        return ".".join(words)
-    if style == "spaced":
-        return " ".join(words)
+    if style in JOINERS:
+        return JOINERS[style].join(words)
     if style == "upper":
         return "_".join(words).upper()
     if style == "camel":
