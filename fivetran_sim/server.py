@@ -92,6 +92,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if outcome.drip_s is not None:
+            self.wfile.flush()
+            for index in range(len(outcome.body)):
+                self.wfile.write(outcome.body[index : index + 1])
+                self.wfile.flush()
+                self.server.app.pause(outcome.drip_s)
+            return
         self.wfile.write(outcome.body)
 
 

@@ -17,9 +17,17 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
+from tap_fivetran_meta.item_shape import check_item
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
-from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.payload import (
+    BodyTooDeepError,
+    MalformedBodyError,
+    MalformedEnvelopeError,
+    data_object,
+    list_items,
+    response_payload,
+)
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
 
@@ -50,6 +58,8 @@ RETRIABLE_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 _TOLERATED_ATTR = "_fivetran_tolerated"
+#: Skip reason of an object whose answer said Success without a ``data`` object.
+MALFORMED_ANSWER = "MalformedAnswer"
 
 
 def accept_header_for(path: str) -> str:
@@ -139,6 +149,10 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
         self._warned: set[str] = set()
         self.skip_counts: dict[str, int] = {}
         self._resource_unavailable = False
+        #: Malformed API data seen (skipped items, nulled fields): reason -> count.
+        self.malformed_counts: dict[str, int] = {}
+        #: Some item or object was skipped as malformed: the read is not complete.
+        self._malformed_skipped = False
         # Worker threads (see prefetch.py) share this stream's bookkeeping.
         self._bookkeeping = threading.Lock()
 
@@ -234,7 +248,8 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
         Returns:
             ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
-            ``NotFound*`` code (already counted in ``skip_counts``) or "unavailable".
+            ``NotFound*`` code or ``MalformedAnswer`` (both already counted in
+            ``skip_counts``), or "unavailable".
         """
         try:
             response, tolerated = self._get(path, context)
@@ -246,8 +261,21 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             raise
         if tolerated:
             return None, tolerated
-        data = response_payload(response).get("data")
-        return (data, None) if isinstance(data, dict) else (None, None)
+        try:
+            return data_object(response_payload(response)), None
+        except MalformedEnvelopeError as exc:
+            self.count_skip(MALFORMED_ANSWER)
+            with self._bookkeeping:
+                self._malformed_skipped = True
+            self.warn_once(
+                MALFORMED_ANSWER,
+                "Stream '%s': GET %s answered Success but %s; that object is skipped "
+                "(further ones are counted in the summary line).",
+                self.name,
+                path,
+                exc,
+            )
+            return None, MALFORMED_ANSWER
 
     def _get(
         self, path: str, context: Context | None, params: dict[str, Any] | None = None
@@ -295,7 +323,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             response, tolerated = self._get(path, context, query)
             if tolerated:
                 return items, tolerated
-            page = list(self.parse_response(response))
+            page = self.page_items(response)
             items.extend(page)
             if not page and not paginator.continue_if_empty(response):
                 break
@@ -378,7 +406,84 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         if response.__dict__.get(_TOLERATED_ATTR):
             return
+        if self.paginated:
+            yield from self.page_items(response)
+            return
+        try:
+            data_object(response_payload(response))
+        except MalformedEnvelopeError as exc:
+            raise self._envelope_error(response, exc) from None
         yield from extract_jsonpath(self.records_jsonpath, input=response_payload(response))
+
+    def page_items(self, response: requests.Response) -> list[Any]:
+        """The items of one list page (``data.items``), or a clear error.
+
+        Raises:
+            FivetranAPIError: If the answer is not a well-formed list page.
+        """
+        try:
+            return list_items(response_payload(response))
+        except MalformedEnvelopeError as exc:
+            raise self._envelope_error(response, exc) from None
+
+    def _envelope_error(
+        self, response: requests.Response, problem: MalformedEnvelopeError
+    ) -> FivetranAPIError:
+        path = urlparse(response.url).path if response.url else self.path
+        request_id = response.headers.get("X-Request-Id")
+        msg = (
+            f"Fivetran answered GET {path} with code 'Success' but a malformed body: "
+            f"{problem}. Stopping: reading it as an empty list would mark rows deleted."
+            + (f" Request id {request_id}." if request_id else "")
+        )
+        return FivetranAPIError(msg, status=response.status_code, code="MalformedResponse")
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The stream's own items, each checked against its schema (see item_shape.py)."""
+        for item in super().request_records(context):
+            checked = self.checked_item(item)
+            if checked is not None:
+                yield checked
+
+    def checked_item(self, item: Any) -> dict[str, Any] | None:
+        """An API item as a record-to-be, or None when it is skipped as malformed.
+
+        Fields of the wrong type become null; both are counted and warned about.
+        """
+        check = check_item(item, self.schema, tuple(self.primary_keys or ()))
+        if check.skipped is not None:
+            what = item.get(self.primary_keys[0]) if isinstance(item, dict) else item
+            self.note_malformed(
+                f"item with {check.skipped}",
+                f"an item with {check.skipped} (got {str(what)[:80]!r})",
+                skipped=True,
+            )
+            return None
+        for path in check.nulled:
+            self.note_malformed(
+                f"field {path} of the wrong type",
+                f"field '{path}' of item {str(check.item and check.item.get('id'))[:80]!r} "
+                "has a type its schema does not allow; it is emitted as null",
+            )
+        return check.item
+
+    def note_malformed(self, reason: str, detail: str, *, skipped: bool = False) -> None:
+        """Count one piece of malformed API data; warn the first time per reason."""
+        with self._bookkeeping:
+            first = reason not in self.malformed_counts
+            self.malformed_counts[reason] = self.malformed_counts.get(reason, 0) + 1
+            if skipped:
+                self._malformed_skipped = True
+        if first:
+            what = "skipped" if skipped else "kept"
+            self.logger.warning(
+                "Stream '%s': Fivetran sent %s (%s; further ones are counted in the "
+                "end-of-stream summary).",
+                self.name,
+                detail,
+                what,
+            )
 
     # --- response validation and error mapping ----------------------------------------
 
@@ -392,6 +497,9 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             return
         try:
             body = response_payload(response)
+        except BodyTooDeepError as exc:
+            msg = f"Fivetran's answer to GET {urlparse(response.url).path}: {exc}"
+            raise FivetranAPIError(msg, status=status, code="MalformedResponse") from None
         except MalformedBodyError as exc:
             # Truncated or garbled bodies are transport trouble: worth a retry.
             msg = f"{exc} for GET {urlparse(response.url).path}"
@@ -512,6 +620,14 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        missing = [k for k in self.primary_keys or () if not _usable_key(row.get(k))]
+        if missing:
+            self.note_malformed(
+                f"row without {missing[0]}",
+                f"data for a row without a usable '{missing[0]}' (primary key)",
+                skipped=True,
+            )
+            return None
         self._tap.activation.begin(self)
         for field in self.timestamp_fields:
             _normalize_path(row, field.split("."))
@@ -529,7 +645,8 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
-            self._tap.activation.finish(self, complete=not self._resource_unavailable)
+            complete = not self._resource_unavailable and not self._malformed_skipped
+            self._tap.activation.finish(self, complete=complete)
             self.log_skips()
 
     def log_skips(self) -> None:
@@ -537,6 +654,23 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
         if self.skip_counts:
             summary = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
             self.logger.warning("Stream '%s' skipped parents: %s", self.name, summary)
+        if self.malformed_counts:
+            summary = ", ".join(f"{k}: {v}" for k, v in sorted(self.malformed_counts.items()))
+            activation = (
+                " No ACTIVATE_VERSION for it in this run (the read was not complete)."
+                if self._malformed_skipped and self._tap.activation.enabled
+                else ""
+            )
+            self.logger.warning(
+                "Stream '%s' met malformed API data: %s.%s", self.name, summary, activation
+            )
+
+
+def _usable_key(value: Any) -> bool:
+    """A primary-key value a target can use: a non-empty string or a number."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _normalize_path(node: Any, keys: list[str]) -> None:

@@ -20,3 +20,7 @@ class FivetranAuthError(FivetranAPIError):
 
 class PaginationLoopError(FivetranAPIError):
     """The API returned a cursor it had already returned: following it would never end."""
+
+
+class ResponseTooLargeError(FivetranAPIError):
+    """A response body inflated past the configured cap (``max_response_mb``)."""

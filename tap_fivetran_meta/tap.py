@@ -13,7 +13,6 @@ from urllib.parse import quote
 import click
 import requests
 import simplejson
-from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
@@ -40,6 +39,7 @@ from tap_fivetran_meta.streams.core import (
     destination_database,
 )
 from tap_fivetran_meta.timeutil import utcnow
+from tap_fivetran_meta.transport import MEBIBYTE, BoundedAdapter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -106,7 +106,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "request_timeout",
         th.IntegerType(minimum=1, maximum=3600),
         default=60,
-        description="Seconds to wait for one HTTP response before retrying.",
+        description="Seconds to wait for one HTTP response, headers and whole body, "
+        "before retrying.",
+    ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType(minimum=1, maximum=1024),
+        default=64,
+        description="Largest response body (MB, after decompression) the tap reads; a "
+        "larger one stops the run (a gzip bomb or a broken proxy, never Fivetran).",
     ),
     th.Property(
         "max_retries",
@@ -235,8 +243,10 @@ class TapFivetranMeta(Tap):
     def http_session(self) -> requests.Session:
         """One keep-alive session shared by every stream."""
         session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=max(10, self.prefetcher.max_concurrency)
+        adapter = BoundedAdapter(
+            max_body_bytes=int(self.config.get("max_response_mb", 64)) * MEBIBYTE,
+            pool_connections=4,
+            pool_maxsize=max(10, self.prefetcher.max_concurrency),
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)

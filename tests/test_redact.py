@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests_mock
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tap_fivetran_meta import redact
@@ -204,6 +204,7 @@ spellings = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(spellings)
 def test_every_spelling_of_a_secret_name_is_dropped(name: str) -> None:
     assert redact.is_secret_key(name), name
@@ -221,6 +222,7 @@ trees = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(trees, spellings)
 def test_a_planted_secret_never_survives_anywhere_in_a_config(tree: Any, name: str) -> None:
     planted = {
