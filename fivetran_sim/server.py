@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,12 @@ class SimHTTPServer(ThreadingHTTPServer):
         """
         self.app = app
         super().__init__(address, SimRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hung up (a tap that refused a body); report the rest."""
+        if isinstance(sys.exc_info()[1], _CLIENT_GONE):
+            return
+        super().handle_error(request, client_address)
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):

@@ -456,33 +456,39 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             what = item.get(self.primary_keys[0]) if isinstance(item, dict) else item
             self.note_malformed(
                 f"item with {check.skipped}",
-                f"an item with {check.skipped} (got {str(what)[:80]!r})",
+                f"Fivetran sent an item with {check.skipped} (got {str(what)[:80]!r}); "
+                "it is skipped",
                 skipped=True,
             )
             return None
         for path in check.nulled:
             self.note_malformed(
                 f"field {path} of the wrong type",
-                f"field '{path}' of item {str(check.item and check.item.get('id'))[:80]!r} "
-                "has a type its schema does not allow; it is emitted as null",
+                f"Fivetran sent field '{path}' of item "
+                f"{str(check.item and check.item.get('id'))[:80]!r} with a type its schema "
+                "does not allow; it is emitted as null",
             )
         return check.item
 
     def note_malformed(self, reason: str, detail: str, *, skipped: bool = False) -> None:
-        """Count one piece of malformed API data; warn the first time per reason."""
+        """Count one piece of malformed data (API or state); warn the first time per reason.
+
+        Args:
+            reason: Short label, the key of the end-of-stream summary.
+            detail: The first occurrence in words, with what the tap does about it.
+            skipped: Whether data was left out (the read is then not complete, so
+                no ACTIVATE_VERSION follows).
+        """
         with self._bookkeeping:
             first = reason not in self.malformed_counts
             self.malformed_counts[reason] = self.malformed_counts.get(reason, 0) + 1
             if skipped:
                 self._malformed_skipped = True
         if first:
-            what = "skipped" if skipped else "kept"
             self.logger.warning(
-                "Stream '%s': Fivetran sent %s (%s; further ones are counted in the "
-                "end-of-stream summary).",
+                "Stream '%s': %s (further cases are counted in the end-of-stream summary).",
                 self.name,
                 detail,
-                what,
             )
 
     # --- response validation and error mapping ----------------------------------------
@@ -624,7 +630,8 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
         if missing:
             self.note_malformed(
                 f"row without {missing[0]}",
-                f"data for a row without a usable '{missing[0]}' (primary key)",
+                f"Fivetran sent data for a row without a usable '{missing[0]}' (primary "
+                "key); the row is skipped",
                 skipped=True,
             )
             return None
@@ -662,7 +669,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 else ""
             )
             self.logger.warning(
-                "Stream '%s' met malformed API data: %s.%s", self.name, summary, activation
+                "Stream '%s' met malformed data: %s.%s", self.name, summary, activation
             )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -10,9 +11,11 @@ from tap_fivetran_meta.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+#: No Fivetran sync can be older than Fivetran (founded 2012): an earlier start_date
+#: only buys requests (one per connection per week of it) that cannot return anything.
+EARLIEST_START_DATE = datetime(2012, 1, 1, tzinfo=timezone.utc)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -61,10 +64,23 @@ def start_date_error(start_date: object, now: datetime) -> str | None:
     return None
 
 
+def start_date_too_old_error(start_date: object) -> str | None:
+    """Why ``start_date`` lies before any history the API can hold, or None."""
+    parsed = parse_timestamp(start_date) if start_date not in (None, "") else None
+    if parsed is None or parsed >= EARLIEST_START_DATE:
+        return None
+    return (
+        f"start_date {start_date} is before {EARLIEST_START_DATE:%Y-%m-%d}: Fivetran holds "
+        "no sync history older than that, and each week of it would cost one request per "
+        f"connection. Use {EARLIEST_START_DATE:%Y-%m-%d} or later (or leave it unset)"
+    )
+
+
 def semantic_config_errors(config: Mapping[str, Any], *, now: datetime) -> list[str]:
     """All rule violations in ``config`` (empty when valid)."""
     errors = [
         api_url_error(config.get("api_url")),
         start_date_error(config.get("start_date"), now),
+        start_date_too_old_error(config.get("start_date")),
     ]
     return [error for error in errors if error]

@@ -28,6 +28,7 @@ from tap_fivetran_meta.message_volume import (
     StateFlushingWriter,
     StateThrottle,
 )
+from tap_fivetran_meta.partition_state import prune
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
 from tap_fivetran_meta.shutdown import RunInterrupted, StopSignal, exit_after_interrupt, signal_name
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from tap_fivetran_meta.streams.schemas import LastSchemaConfig
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
+DEFAULT_STATE_PRUNE_DAYS = 30
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -205,6 +207,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         "run reads again (late-listed syncs); duplicates are upserted by primary key.",
     ),
     th.Property(
+        "state_prune_days",
+        th.IntegerType(minimum=0, maximum=3650),
+        default=DEFAULT_STATE_PRUNE_DAYS,
+        description="Forget the per-connection state (sync_history and "
+        "connection_status_history bookmarks) of connections no run has seen for this "
+        "many days (deleted, or filtered out); 0 keeps it forever.",
+    ),
+    th.Property(
         "sync_history_running_hold_days",
         th.IntegerType(minimum=0, maximum=365),
         default=7,
@@ -341,7 +351,41 @@ class TapFivetranMeta(Tap):
         super().__init__(*args, **kwargs)
         self._state_writer = CompactStateWriter(self.message_writer)
         self.stop.on_finish(self._after_interrupt)
+        self._prune_stale_partitions()
         self._check_catalog_streams()
+
+    def _prune_stale_partitions(self) -> None:
+        """Drop the state of connections not seen for ``state_prune_days`` (before any STATE).
+
+        Without it the state keeps one partition per connection that ever existed,
+        and every STATE message carries all of them.
+        """
+        days = int(self.config.get("state_prune_days", DEFAULT_STATE_PRUNE_DAYS))
+        bookmarks = self.state.get("bookmarks")
+        if days <= 0 or not isinstance(bookmarks, dict):
+            return
+        for stream in self.streams.values():
+            stream_state = bookmarks.get(stream.name)
+            if not getattr(stream, "prunable_partitions", False) or not isinstance(
+                stream_state, dict
+            ):
+                continue
+            dated = getattr(stream, "bookmark_dates_partition", False)
+            dated_by = stream.replication_key if dated else None
+            dropped = prune(
+                stream_state,
+                today=self.run_started_at.date(),
+                max_age_days=days,
+                bookmark_key=dated_by,
+            )
+            if dropped:
+                self.logger.info(
+                    "State of '%s': forgot %d connections not seen for more than %d days "
+                    "(state_prune_days).",
+                    stream.name,
+                    dropped,
+                    days,
+                )
 
     def _check_catalog_streams(self) -> None:
         """Refuse a catalog naming streams this tap does not have.

@@ -142,7 +142,7 @@ def test_bad_items_are_skipped_or_nulled_with_a_counted_warning(
     assert all(r["connection_id"] for r in run.records("connection_status_history"))
     # Skipped items make the read incomplete: nothing is marked deleted.
     assert "connections" not in _activated(run.messages)
-    summary = next(r.getMessage() for r in caplog.records if "met malformed" in r.getMessage())
+    summary = next(r.getMessage() for r in caplog.records if "met malformed data" in r.getMessage())
     assert "item with no usable primary key 'id': 3" in summary
     assert "item with not an object: 1" in summary
     assert "field paused of the wrong type: 1" in summary
