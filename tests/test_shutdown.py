@@ -70,6 +70,13 @@ CASES = [
         [FaultRule(path=r"/sync-history$", kind="http_error", status=429, retry_after=600)],
         requests_before_signal=2,
     ),
+    # A worker blocked in a socket read (a 30 s answer) is not waited for.
+    Case(
+        "request in flight",
+        {"request_timeout": 60},
+        [FaultRule(path=r"/sync-history$", kind="latency", delay_s=30)],
+        requests_before_signal=2,
+    ),
 ]
 
 
