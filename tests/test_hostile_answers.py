@@ -160,6 +160,30 @@ def test_membership_without_an_id_is_not_emitted(api: requests_mock.Mocker) -> N
     assert run.count("user_memberships") == 1  # the connection membership remains
 
 
+def test_a_detail_of_the_wrong_shape_is_checked_too(
+    api: requests_mock.Mocker, caplog: pytest.LogCaptureFixture
+) -> None:
+    destination = fx.DESTINATIONS[0]
+    detail = {**fx.destination_detail(destination), "setup_tests": "oops", "config": []}
+    api.get(f"{API}/destinations/{destination['id']}", json=fx.ok(detail))
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(fx.CONFIG, catalog=catalog_selecting({"destinations"}))
+    row = next(r for r in run.records["destinations"] if r["id"] == destination["id"])
+    assert row["setup_tests"] is None
+    assert row["config"] is None
+    assert "field setup_tests of the wrong type: 1" in caplog.text
+
+
+def test_a_sync_item_nested_too_deeply_keeps_its_row_without_the_extras() -> None:
+    from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+
+    item = {"start": "2026-11-27T10:00:00Z", "end": None, "status": None, "x": _nested(900)}
+    row = parse_sync_item(item, ConnectionRef("c1"))
+    assert row is not None
+    assert row["extra_fields"] is None
+    assert json.dumps(row)  # serialisable
+
+
 def _nested(depth: int) -> dict[str, Any]:
     node: dict[str, Any] = {"leaf": 1}
     for _ in range(depth):

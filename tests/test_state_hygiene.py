@@ -166,6 +166,8 @@ def test_a_bookmark_of_the_wrong_type_is_replaced_with_a_warning(
     assert isinstance(partitions(run.last_state, "sync_history")[C1]["recent_digests"], list)
     assert len(_warnings(caplog, "not a timestamp; it is read from start_date")) == 1
     assert len(_warnings(caplog, "as the recent_digests of connection")) == 1
+    # Counted once per connection, though the read-ahead peeks at the bookmark too.
+    assert _warnings(caplog, "bookmark that is not a timestamp: 1")
 
 
 def test_a_fingerprint_of_the_wrong_type_is_replaced_with_a_warning(

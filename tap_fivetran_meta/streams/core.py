@@ -104,7 +104,9 @@ class DestinationsStream(FivetranStream):
         listed = (i for i in self.request_records(context) if accepts(i.get("id")))
         for item in read_ahead(listed, plan, self._tap.prefetcher.lookahead):
             detail = self._tap.destination_detail(str(item["id"]), context)
-            yield {**item, **(detail or {})}
+            row = self.checked_item({**item, **(detail or {})})  # the detail's fields too
+            if row is not None:
+                yield row
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:

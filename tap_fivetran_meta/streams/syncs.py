@@ -353,18 +353,20 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
             partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
 
     def _trusted_bookmark(
-        self, partition: Mapping[str, Any], connection_id: str
+        self, partition: Mapping[str, Any], connection_id: str, *, report: bool = True
     ) -> datetime | None:
         """The connection's bookmark, or None (read from start_date) when it is unusable.
 
         A stored value that is not a timestamp, or one after the run's start (which
         would make every later run read nothing), is replaced after this read, with
-        a warning.
+        a warning (counted when ``report``: once per connection, at its read).
         """
         raw = bookmark_value(partition, self._bookmark_key)
         if raw is None:
             return None
         value = bookmark_timestamp(partition, self._bookmark_key) if isinstance(raw, str) else None
+        if not report:
+            return None if value is None or value > self.run_end else value
         if value is None:
             self.note_malformed(
                 "bookmark that is not a timestamp",
@@ -464,7 +466,9 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         manager = self.state_manager
         assert isinstance(manager, IndexedStateManager)  # noqa: S101
         partition = manager.peek_context_state({"connection_id": connection_id})
-        return None if partition is None else self._trusted_bookmark(partition, connection_id)
+        if partition is None:
+            return None
+        return self._trusted_bookmark(partition, connection_id, report=False)
 
     def _fetch_windows(self, context: Context | dict[str, Any], windows: list[Window]) -> Fetched:
         """Rows of each window in order, stopping at the first refused one (thread-safe)."""

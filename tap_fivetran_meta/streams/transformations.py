@@ -103,8 +103,9 @@ class TransformationProjectsStream(FivetranStream):
         accepts = self._tap.filters.accepts_group
         listed = (i for i in self.request_records(context) if accepts(i.get("group_id")))
         for item, detail in self.with_details(listed, _project_path, context):
-            if detail is not None:
-                yield {**item, **detail}
+            row = None if detail is None else self.checked_item({**item, **detail})
+            if row is not None:
+                yield row
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
