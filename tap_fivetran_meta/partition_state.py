@@ -96,7 +96,8 @@ def prune(
     """Drop the partitions of connections not seen for more than ``max_age_days``.
 
     A partition whose last sighting is unknown (written before ``seen_on`` existed,
-    with no bookmark that tells) is kept and its clock starts today. The partitions
+    with no bookmark that tells, or dated in the future) is kept and its clock starts
+    today. The partitions
     list is replaced, not edited, so indexes over it notice (partition_index.py).
 
     Args:
@@ -117,6 +118,8 @@ def prune(
         seen = (
             last_seen(partition, bookmark_key=bookmark_key) if isinstance(partition, dict) else None
         )
+        if seen is not None and seen > today:
+            seen = None  # a day in the future says nothing; it would keep the partition forever
         if seen is None and isinstance(partition, dict):
             mark_seen(partition, today)
         if seen is None or seen >= cutoff:

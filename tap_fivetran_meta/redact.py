@@ -60,6 +60,9 @@ SECRET_SUBSTRINGS = (
     "keyfile",
     "serviceaccount",
 )
+#: Words that make a key name a secret even when its last token is a descriptor: the
+#: value is a capability (``webhook_url``: whoever has the URL may post to it).
+CAPABILITY_SUBSTRINGS = ("webhook",)
 #: Tokens that make a key name a secret when they are a whole token of it.
 SECRET_TOKENS = frozenset(
     {
@@ -283,14 +286,17 @@ def is_secret_key(name: str) -> bool:
     A key is a secret when one of its tokens contains a word of
     :data:`SECRET_SUBSTRINGS`, is one of :data:`SECRET_TOKENS`, or its tokens contain a
     phrase of :data:`SECRET_PHRASES` — unless its last token only describes the secret
-    (:data:`DESCRIPTOR_TOKENS`: ``auth_type``, ``token_url``, ``secret_name``).
+    (:data:`DESCRIPTOR_TOKENS`: ``auth_type``, ``token_url``, ``secret_name``). A name
+    with a word of :data:`CAPABILITY_SUBSTRINGS` is a secret whatever its last token.
     """
     tokens = _tokens(str(name))
     if not tokens:
         return False
+    joined = "".join(tokens)
+    if any(word in joined for word in CAPABILITY_SUBSTRINGS):
+        return True
     if len(tokens) > 1 and tokens[-1] in DESCRIPTOR_TOKENS:
         return False
-    joined = "".join(tokens)
     if any(word in joined for word in SECRET_SUBSTRINGS):
         return True
     if any(token in SECRET_TOKENS for token in tokens):
@@ -327,6 +333,8 @@ PEM_RE = re.compile(
 JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*")
 #: ``scheme://userinfo@`` of a URL (user and password: a token is often the user part).
 URL_USERINFO_RE = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s@]*@")
+#: ``user:password@host`` without a scheme.
+BARE_USERINFO_RE = re.compile(r"(?<![\w/@:.%+-])[\w.%+-]+:[^\s/@:]+@(?=[\w-]+\.)")
 #: ``name=value`` pairs of query strings, connection strings, command lines.
 PAIR_RE = re.compile(
     r"""(?P<name>[A-Za-z_][\w.-]*)(?P<sep>\s*=\s*)(?P<value>"[^"]*"|'[^']*'|[^;&\s"',]*)"""
@@ -354,6 +362,7 @@ def scrub_text(text: str) -> str:
     text = scrub_auth_tokens(text)
     text = JWT_RE.sub(REDACTED, text)
     text = URL_USERINFO_RE.sub(lambda match: f"{match.group(1)}{REDACTED}@", text)
+    text = BARE_USERINFO_RE.sub(f"{REDACTED}@", text)
     text = PAIR_RE.sub(_redact_pair, text)
     return JSON_PAIR_RE.sub(_redact_json_pair, text)
 

@@ -64,6 +64,12 @@ def test_key_names_are_normalised(raw: str, normalised: str) -> None:
     assert redact.normalise_key(raw) == normalised
 
 
+def test_a_capability_url_is_a_secret_whatever_its_name_ends_with() -> None:
+    assert redact.is_secret_key("webhook_url")
+    assert redact.is_secret_key("slackWebhookUrl")
+    assert redact.scrub({"webhook_url": f"https://hooks.slack.com/services/{PLANTED}"}) == {}
+
+
 @pytest.mark.parametrize(
     "name",
     ["auth_type", "authMethod", "token_url", "secret_name", "password_enabled", "key_format"],
@@ -113,6 +119,10 @@ def test_strings_are_kept_only_under_known_safe_keys() -> None:
         (f"jdbc:sqlserver://h;user=u;pwd={PLANTED}", "user=u"),
         (f"Basic {PLANTED}", "Basic"),
         ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl", ""),
+        (f"admin:{PLANTED}@db.example.com:5432", "@db.example.com:5432"),
+        (f"mongodb+srv://root:{PLANTED}@c0.x.mongodb.net/db", "c0.x.mongodb.net/db"),
+        (f"https://b.s3.amazonaws.com/k?X-Amz-Signature={PLANTED}", "b.s3.amazonaws.com/k"),
+        (f"Driver=x; PWD = {PLANTED}; Server=h", "Server=h"),
     ],
 )
 def test_urls_and_connection_strings_lose_their_embedded_secrets(value: str, kept: str) -> None:

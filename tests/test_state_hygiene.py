@@ -276,13 +276,15 @@ def test_prune_keeps_recent_and_unknown_partitions() -> None:
             {"context": {"connection_id": "recent"}, SEEN_KEY: "2026-11-20"},
             {"context": {"connection_id": "old"}, SEEN_KEY: "2026-10-01"},
             {"context": {"connection_id": "unknown"}, SEEN_KEY: "not a date"},
+            {"context": {"connection_id": "future"}, SEEN_KEY: "2099-01-01"},
         ]
     }
     original = state["partitions"]
     assert prune(state, today=date(2026, 11, 27), max_age_days=30) == 1
-    assert [p["context"]["connection_id"] for p in state["partitions"]] == ["recent", "unknown"]
+    kept = [p["context"]["connection_id"] for p in state["partitions"]]
+    assert kept == ["recent", "unknown", "future"]
     assert state["partitions"] is not original  # a new list: the partition index notices
-    assert state["partitions"][1][SEEN_KEY] == "2026-11-27"
+    assert [p[SEEN_KEY] for p in state["partitions"][1:]] == ["2026-11-27", "2026-11-27"]
 
 
 # --- item 9: a start_date older than any history ---------------------------------------------
