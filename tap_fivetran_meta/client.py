@@ -60,6 +60,9 @@ RETRIABLE_ERRORS = (
 _TOLERATED_ATTR = "_fivetran_tolerated"
 #: Skip reason of an object whose answer said Success without a ``data`` object.
 MALFORMED_ANSWER = "MalformedAnswer"
+#: Primary-key columns the tap sets on every row itself, after the checks below
+#: (``account_id``, issue 17): API items and rows are checked for the other keys.
+INJECTED_KEYS = frozenset({"account_id"})
 
 
 def accept_header_for(path: str) -> str:
@@ -451,9 +454,10 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
         Fields of the wrong type become null; both are counted and warned about.
         """
-        check = check_item(item, self.schema, tuple(self.primary_keys or ()))
+        keys = self.keys_from_api
+        check = check_item(item, self.schema, keys)
         if check.skipped is not None:
-            what = item.get(self.primary_keys[0]) if isinstance(item, dict) else item
+            what = item.get(keys[0]) if isinstance(item, dict) and keys else item
             self.note_malformed(
                 f"item with {check.skipped}",
                 f"Fivetran sent an item with {check.skipped} (got {str(what)[:80]!r}); "
@@ -469,6 +473,11 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 "does not allow; it is emitted as null",
             )
         return check.item
+
+    @property
+    def keys_from_api(self) -> tuple[str, ...]:
+        """The primary-key columns an API item or a row must carry (not the injected ones)."""
+        return tuple(k for k in self.primary_keys or () if k not in INJECTED_KEYS)
 
     def note_malformed(self, reason: str, detail: str, *, skipped: bool = False) -> None:
         """Count one piece of malformed data (API or state); warn the first time per reason.
@@ -626,7 +635,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        missing = [k for k in self.primary_keys or () if not _usable_key(row.get(k))]
+        missing = [k for k in self.keys_from_api if not _usable_key(row.get(k))]
         if missing:
             self.note_malformed(
                 f"row without {missing[0]}",
