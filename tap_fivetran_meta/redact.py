@@ -70,7 +70,6 @@ SECRET_TOKENS = frozenset(
         "pw",
         "pat",
         "key",
-        "keys",
         "pem",
         "pfx",
         "jks",

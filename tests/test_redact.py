@@ -70,6 +70,13 @@ def test_a_capability_url_is_a_secret_whatever_its_name_ends_with() -> None:
     assert redact.scrub({"webhook_url": f"https://hooks.slack.com/services/{PLANTED}"}) == {}
 
 
+def test_key_names_of_log_services_are_secrets_but_lists_of_keys_are_not() -> None:
+    for name in ("primary_key", "primaryKey", "service_account_key", "storage_account_key"):
+        assert redact.is_secret_key(name), name
+    for name in ("primary_keys", "workspace_id", "account_id", "hostname"):
+        assert not redact.is_secret_key(name), name
+
+
 @pytest.mark.parametrize(
     "name",
     ["auth_type", "authMethod", "token_url", "secret_name", "password_enabled", "key_format"],
