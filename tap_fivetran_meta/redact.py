@@ -259,6 +259,12 @@ SAFE_LAST_TOKENS = frozenset(
         "time",
         "models",
         "model",
+        "arn",
+        "range",
+        "function",
+        "synced",
+        "updated",
+        "created",
     }
 )
 

@@ -94,6 +94,7 @@ def test_strings_are_kept_only_under_known_safe_keys() -> None:
         "user": "fivetran",
         "project_id": "p-1",
         "connection_type": "Directly",
+        "role_arn": "arn:aws:iam::1:role/fivetran",
         "always_encrypted": True,
         "weird_vendor_field": PLANTED,  # unknown key: a string is dropped...
         "retries": 3,  # ...a number stays
@@ -109,6 +110,7 @@ def test_strings_are_kept_only_under_known_safe_keys() -> None:
         "user": "fivetran",
         "project_id": "p-1",
         "connection_type": "Directly",
+        "role_arn": "arn:aws:iam::1:role/fivetran",
         "always_encrypted": True,
         "retries": 3,
         "tables": ["orders", "customers"],
