@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,7 +25,7 @@ from fivetran_sim.config import SimConfig
 from fivetran_sim.counters import RequestCounter
 from fivetran_sim.errors import ApiError, default_code
 from fivetran_sim.faults import FaultRule, FaultSet
-from fivetran_sim.pagination import RESTART, encode_cursor
+from fivetran_sim.pagination import RESTART, decode_cursor, encode_cursor
 from fivetran_sim.ratelimit import RateLimiter
 from fivetran_sim.routes import Route, Router
 from fivetran_sim.state import State
@@ -34,8 +35,17 @@ JSON_TYPE = "application/json;charset=UTF-8"
 ACCEPTED_MEDIA = frozenset({"*/*", "application/json", "application/json;version=2"})
 DEFAULT_DELAY_S = {fk.LATENCY: 1.0, fk.TIMEOUT: 30.0}
 _IMMEDIATE = frozenset(
-    {fk.HTTP_ERROR, fk.DROP, fk.MALFORMED_JSON, fk.ENVELOPE_ERROR, fk.PLAN_GATED, fk.ABSENT}
+    {
+        fk.HTTP_ERROR,
+        fk.DROP,
+        fk.MALFORMED_JSON,
+        fk.ENVELOPE_ERROR,
+        fk.PLAN_GATED,
+        fk.ABSENT,
+        fk.ANSWER,
+    }
 )
+BOMB_CHUNK = 1 << 20
 
 
 class HeaderLookup(Protocol):
@@ -58,6 +68,7 @@ class Outcome:
         body: Body bytes.
         drop: Close the connection without answering.
         truncate: Send the headers for the full body, then only half of it, then close.
+        drip_s: Send the body one byte at a time, this many seconds apart.
     """
 
     status: int
@@ -65,6 +76,7 @@ class Outcome:
     body: bytes = b""
     drop: bool = False
     truncate: bool = False
+    drip_s: float | None = None
 
 
 def dump(payload: Any) -> bytes:
@@ -174,7 +186,15 @@ class ApiApp:
             return self._fault_outcome(rule)
         outcome = self._answer(method, headers, matched, query, rule)
         outcome.truncate = rule is not None and rule.kind == fk.TRUNCATED_JSON
+        if rule is not None and rule.kind == fk.GZIP_BOMB:
+            _inflate_to(outcome, rule.size or 64 * BOMB_CHUNK)
+        if rule is not None and rule.kind == fk.DRIP:
+            outcome.drip_s = rule.delay_s if rule.delay_s is not None else 1.0
         return outcome
+
+    def pause(self, seconds: float) -> None:
+        """Sleep (interruptibly: the simulator's stop ends it), e.g. between dripped bytes."""
+        self._sleep(seconds)
 
     def _delay(self, rule: FaultRule | None) -> None:
         if rule is not None and rule.kind in DEFAULT_DELAY_S:
@@ -247,7 +267,10 @@ class ApiApp:
         if method != "GET":
             raise ApiError(405, "MethodNotAllowed", f"Method {method} is not allowed here")
         with self._state.lock:
-            data, message = route.handler(self._state, params, query)
+            if rule is not None and rule.kind == fk.ENDLESS_EMPTY_PAGES:
+                data, message = _endless_page(query), None
+            else:
+                data, message = route.handler(self._state, params, query)
             if rule is not None and rule.kind in fk.LIST_KINDS:
                 data = _cursor_fault(rule, data, query)
             envelope: dict[str, Any] = {"code": "Success"}
@@ -262,6 +285,8 @@ class ApiApp:
         if rule.kind == fk.MALFORMED_JSON:
             body: Any = rule.body or '{"code":"Success","data":{"items":[{"id":"broken",}'
             return self._raw(200, body, force_json=True)
+        if rule.kind == fk.ANSWER:
+            return self._raw(rule.status or 200, rule.body, force_json=True)
         status, default = {
             fk.HTTP_ERROR: (rule.status or 500, None),
             fk.ENVELOPE_ERROR: (
@@ -301,5 +326,26 @@ def _cursor_fault(rule: FaultRule, data: Any, query: Mapping[str, str]) -> Any:
         return data
     if rule.kind == fk.EMPTY_PAGE_WITH_CURSOR:
         return {"items": [], "next_cursor": encode_cursor(RESTART)}
+    if rule.kind == fk.ENDLESS_EMPTY_PAGES:
+        return data
     cursor = query.get("cursor") or data.get("next_cursor") or encode_cursor(RESTART)
     return {**data, "next_cursor": cursor}
+
+
+def _endless_page(query: Mapping[str, str]) -> dict[str, Any]:
+    """An empty page naming a cursor never served before (the page count)."""
+    served = decode_cursor(query["cursor"]) if query.get("cursor") else 0
+    return {"items": [], "next_cursor": encode_cursor(int(served or 0) + 1)}
+
+
+def _inflate_to(outcome: Outcome, size: int) -> None:
+    """Gzip the body behind ``size`` bytes of leading whitespace (still valid JSON)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = []
+    padding = b" " * BOMB_CHUNK
+    for start in range(0, size, BOMB_CHUNK):
+        parts.append(packer.compress(padding[: min(BOMB_CHUNK, size - start)]))
+    parts.append(packer.compress(outcome.body))
+    parts.append(packer.flush())
+    outcome.body = b"".join(parts)
+    outcome.headers.append(("Content-Encoding", "gzip"))

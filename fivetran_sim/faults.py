@@ -20,6 +20,17 @@ REPEAT_CURSOR = "repeat_cursor"
 EMPTY_PAGE_WITH_CURSOR = "empty_page_with_cursor"
 PLAN_GATED = "plan_gated"
 ABSENT = "absent"
+#: Hostile answers (the adversarial pass of issue 14):
+#: ``body`` served as is with ``status`` (default 200): ``data: null``, ``items`` an
+#: object, items without ids, future dates, a 200k-deep document...
+ANSWER = "answer"
+#: Every page of the list is empty and names a new cursor: the list never ends.
+ENDLESS_EMPTY_PAGES = "endless_empty_pages"
+#: The real answer, gzip-encoded behind ``size`` bytes of whitespace (a small download
+#: that inflates to ``size`` bytes).
+GZIP_BOMB = "gzip_bomb"
+#: The real answer, sent one byte every ``delay_s`` seconds.
+DRIP = "drip"
 
 KINDS = frozenset(
     {
@@ -34,10 +45,14 @@ KINDS = frozenset(
         EMPTY_PAGE_WITH_CURSOR,
         PLAN_GATED,
         ABSENT,
+        ANSWER,
+        ENDLESS_EMPTY_PAGES,
+        GZIP_BOMB,
+        DRIP,
     }
 )
 #: Kinds that only make sense on paginated list endpoints.
-LIST_KINDS = frozenset({REPEAT_CURSOR, EMPTY_PAGE_WITH_CURSOR})
+LIST_KINDS = frozenset({REPEAT_CURSOR, EMPTY_PAGE_WITH_CURSOR, ENDLESS_EMPTY_PAGES})
 
 
 @dataclass
@@ -51,8 +66,10 @@ class FaultRule:
         probability: Fire with this probability (seeded RNG); ``None`` means always.
         status: HTTP status for ``http_error`` (default 500).
         retry_after: ``Retry-After`` header value (seconds) for ``http_error``.
-        delay_s: Sleep for ``latency`` and ``timeout``.
-        body: Replacement body: a dict is sent as JSON, a string as ``text/html``.
+        delay_s: Sleep for ``latency`` and ``timeout``; seconds per byte for ``drip``.
+        body: Replacement body: a dict is sent as JSON, a string as ``text/html``
+            (for ``answer``: a string is sent as JSON text, e.g. a pre-built document).
+        size: Inflated size in bytes for ``gzip_bomb``.
     """
 
     path: str
@@ -63,6 +80,7 @@ class FaultRule:
     retry_after: float | None = None
     delay_s: float | None = None
     body: Any = None
+    size: int | None = None
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,12 @@ class SimHTTPServer(ThreadingHTTPServer):
         """
         self.app = app
         super().__init__(address, SimRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hung up (a tap that refused a body); report the rest."""
+        if isinstance(sys.exc_info()[1], _CLIENT_GONE):
+            return
+        super().handle_error(request, client_address)
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):
@@ -91,6 +98,13 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(outcome.body[: max(1, len(outcome.body) // 2)])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if outcome.drip_s is not None:
+            self.wfile.flush()
+            for index in range(len(outcome.body)):
+                self.wfile.write(outcome.body[index : index + 1])
+                self.wfile.flush()
+                self.server.app.pause(outcome.drip_s)
             return
         self.wfile.write(outcome.body)
 

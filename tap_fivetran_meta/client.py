@@ -10,12 +10,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
+import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BasicAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
-from tap_fivetran_meta.account_scope import AccountScoped
+from tap_fivetran_meta.account_scope import ACCOUNT_ID, AccountScoped
 from tap_fivetran_meta.config_checks import api_url_hint
 from tap_fivetran_meta.errors import (
     FivetranAPIError,
@@ -23,9 +24,17 @@ from tap_fivetran_meta.errors import (
     UnresolvableHostError,
     unresolvable_host,
 )
+from tap_fivetran_meta.item_shape import check_item
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.pagination import FivetranCursorPaginator
-from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.payload import (
+    BodyTooDeepError,
+    MalformedBodyError,
+    MalformedEnvelopeError,
+    data_object,
+    list_items,
+    response_payload,
+)
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
@@ -36,10 +45,8 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
+    from collections.abc import Callable, Hashable, Iterable, Iterator
 
-    import requests
-    from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -49,7 +56,21 @@ ACCEPT_V2 = "application/json;version=2"
 ACCEPT_V1 = "application/json"
 VERSIONED_PREFIXES = ("/connections", "/destinations")
 MAX_BACKOFF_SECONDS = 60.0
+#: Failures worth another attempt (the SDK's own list): throttling, 5xx, transport.
+RETRIABLE_ERRORS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 _TOLERATED_ATTR = "_fivetran_tolerated"
+#: Skip reason of an object whose answer said Success without a ``data`` object.
+MALFORMED_ANSWER = "MalformedAnswer"
+#: Primary-key columns the tap sets on every row itself, after the checks below
+#: (``account_id``, issue 17): API items and rows are checked for the other keys.
+INJECTED_KEYS = frozenset({ACCOUNT_ID})
 
 
 def accept_header_for(path: str) -> str:
@@ -139,6 +160,10 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         self._warned: set[str] = set()
         self.skip_counts: dict[str, int] = {}
         self._resource_unavailable = False
+        #: Malformed API data seen (skipped items, nulled fields): reason -> count.
+        self.malformed_counts: dict[str, int] = {}
+        #: Some item or object was skipped as malformed: the read is not complete.
+        self._malformed_skipped = False
         # Worker threads (see prefetch.py) share this stream's bookkeeping.
         self._bookkeeping = threading.Lock()
 
@@ -194,7 +219,30 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
 
     @override
     def request_decorator(self, func: Any) -> Any:
-        return super().request_decorator(self._tap.rate_budget.wrap(func))
+        """Budget, retries and the stop signal around one request function.
+
+        Each attempt waits for the request budget, is not sent once a signal asked
+        the run to stop, and a retriable failure (429, 5xx, timeout, reset, garbled
+        body) is retried up to ``max_retries`` times after :meth:`seconds_before_retry`.
+        Every wait is interruptible (see shutdown.py).
+        """
+        stop = self._tap.stop
+        attempt_once = self._tap.rate_budget.wrap(stop.guard(func))
+
+        def with_retries(*args: Any, **kwargs: Any) -> Any:
+            attempt = 1
+            while True:
+                try:
+                    return attempt_once(*args, **kwargs)
+                except RETRIABLE_ERRORS as exc:
+                    if attempt >= self.max_tries():
+                        raise
+                    wait = self.seconds_before_retry(exc, attempt)
+                    self._log_retry(exc, wait, attempt)
+                    stop.sleep(wait)
+                    attempt += 1
+
+        return with_retries
 
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
@@ -211,7 +259,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
 
         Returns:
             ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
-            ``NotFound*`` code (already counted in ``skip_counts``) or "unavailable".
+            ``NotFound*`` code or ``MalformedAnswer`` (both already counted in
+            ``skip_counts``), or "unavailable".
         """
         try:
             response, tolerated = self._get(path, context)
@@ -223,8 +272,21 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             raise
         if tolerated:
             return None, tolerated
-        data = response_payload(response).get("data")
-        return (data, None) if isinstance(data, dict) else (None, None)
+        try:
+            return data_object(response_payload(response)), None
+        except MalformedEnvelopeError as exc:
+            self.count_skip(MALFORMED_ANSWER)
+            with self._bookkeeping:
+                self._malformed_skipped = True
+            self.warn_once(
+                MALFORMED_ANSWER,
+                "Stream '%s': GET %s answered Success but %s; that object is skipped "
+                "(further ones are counted in the summary line).",
+                self.name,
+                path,
+                exc,
+            )
+            return None, MALFORMED_ANSWER
 
     def _get(
         self, path: str, context: Context | None, params: dict[str, Any] | None = None
@@ -272,7 +334,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             response, tolerated = self._get(path, context, query)
             if tolerated:
                 return items, tolerated
-            page = list(self.parse_response(response))
+            page = self.page_items(response)
             items.extend(page)
             if not page and not paginator.continue_if_empty(response):
                 break
@@ -355,7 +417,96 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         if response.__dict__.get(_TOLERATED_ATTR):
             return
+        if self.paginated:
+            yield from self.page_items(response)
+            return
+        try:
+            data_object(response_payload(response))
+        except MalformedEnvelopeError as exc:
+            raise self._envelope_error(response, exc) from None
         yield from extract_jsonpath(self.records_jsonpath, input=response_payload(response))
+
+    def page_items(self, response: requests.Response) -> list[Any]:
+        """The items of one list page (``data.items``), or a clear error.
+
+        Raises:
+            FivetranAPIError: If the answer is not a well-formed list page.
+        """
+        try:
+            return list_items(response_payload(response))
+        except MalformedEnvelopeError as exc:
+            raise self._envelope_error(response, exc) from None
+
+    def _envelope_error(
+        self, response: requests.Response, problem: MalformedEnvelopeError
+    ) -> FivetranAPIError:
+        path = urlparse(response.url).path if response.url else self.path
+        request_id = response.headers.get("X-Request-Id")
+        msg = (
+            f"Fivetran answered GET {path} with code 'Success' but a malformed body: "
+            f"{problem}. Stopping: reading it as an empty list would mark rows deleted."
+            + (f" Request id {request_id}." if request_id else "")
+        )
+        return FivetranAPIError(msg, status=response.status_code, code="MalformedResponse")
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The stream's own items, each checked against its schema (see item_shape.py)."""
+        for item in super().request_records(context):
+            checked = self.checked_item(item)
+            if checked is not None:
+                yield checked
+
+    def checked_item(self, item: Any) -> dict[str, Any] | None:
+        """An API item as a record-to-be, or None when it is skipped as malformed.
+
+        Fields of the wrong type become null; both are counted and warned about.
+        """
+        keys = self.keys_from_api
+        check = check_item(item, self.schema, keys)
+        if check.skipped is not None:
+            what = item.get(keys[0]) if isinstance(item, dict) and keys else item
+            self.note_malformed(
+                f"item with {check.skipped}",
+                f"Fivetran sent an item with {check.skipped} (got {str(what)[:80]!r}); "
+                "it is skipped",
+                skipped=True,
+            )
+            return None
+        for path in check.nulled:
+            self.note_malformed(
+                f"field {path} of the wrong type",
+                f"Fivetran sent field '{path}' of item "
+                f"{str(check.item and check.item.get('id'))[:80]!r} with a type its schema "
+                "does not allow; it is emitted as null",
+            )
+        return check.item
+
+    @property
+    def keys_from_api(self) -> tuple[str, ...]:
+        """The primary-key columns an API item or a row must carry (not the injected ones)."""
+        return tuple(k for k in self.primary_keys or () if k not in INJECTED_KEYS)
+
+    def note_malformed(self, reason: str, detail: str, *, skipped: bool = False) -> None:
+        """Count one piece of malformed data (API or state); warn the first time per reason.
+
+        Args:
+            reason: Short label, the key of the end-of-stream summary.
+            detail: The first occurrence in words, with what the tap does about it.
+            skipped: Whether data was left out (the read is then not complete, so
+                no ACTIVATE_VERSION follows).
+        """
+        with self._bookkeeping:
+            first = reason not in self.malformed_counts
+            self.malformed_counts[reason] = self.malformed_counts.get(reason, 0) + 1
+            if skipped:
+                self._malformed_skipped = True
+        if first:
+            self.logger.warning(
+                "Stream '%s': %s (further cases are counted in the end-of-stream summary).",
+                self.name,
+                detail,
+            )
 
     # --- response validation and error mapping ----------------------------------------
 
@@ -369,6 +520,9 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             return
         try:
             body = response_payload(response)
+        except BodyTooDeepError as exc:
+            msg = f"Fivetran's answer to GET {urlparse(response.url).path}: {exc}"
+            raise FivetranAPIError(msg, status=status, code="MalformedResponse") from None
         except MalformedBodyError as exc:
             # Truncated or garbled bodies are transport trouble: worth a retry.
             msg = f"{exc} for GET {urlparse(response.url).path}"
@@ -447,21 +601,9 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
 
     # --- retries ------------------------------------------------------------------------
 
-    @override
-    def backoff_max_tries(self) -> int:
+    def max_tries(self) -> int:
+        """Attempts of one request: the first plus ``max_retries``."""
         return int(self.config.get("max_retries", 5)) + 1
-
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        return value  # jitter is applied in backoff_wait_generator, not on Retry-After
-
-    @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            exception = yield self.seconds_before_retry(exception, attempt)
 
     def seconds_before_retry(self, exception: BaseException, attempt: int) -> float:
         """How long to wait before retry ``attempt``: ``Retry-After`` or capped exponential.
@@ -489,17 +631,15 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
 
-    @override
-    def backoff_handler(self, details: Details) -> None:
-        exc = details.get("exception")
+    def _log_retry(self, exc: BaseException, wait: float, attempt: int) -> None:
         response = getattr(exc, "response", None)
         what = error_summary(response) if response is not None else type(exc).__name__
         self.logger.warning(
             "Retrying '%s' in %.1f s (attempt %d of %d): %s",
             self.name,
-            details.get("wait") or 0.0,
-            details.get("tries", 0) + 1,
-            self.backoff_max_tries(),
+            wait,
+            attempt + 1,
+            self.max_tries(),
             what,
         )
 
@@ -507,6 +647,15 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        missing = [k for k in self.keys_from_api if not _usable_key(row.get(k))]
+        if missing:
+            self.note_malformed(
+                f"row without {missing[0]}",
+                f"Fivetran sent data for a row without a usable '{missing[0]}' (primary "
+                "key); the row is skipped",
+                skipped=True,
+            )
+            return None
         self._tap.activation.begin(self)
         for field in self.timestamp_fields:
             _normalize_path(row, field.split("."))
@@ -524,7 +673,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
-            self._tap.activation.finish(self, complete=not self._resource_unavailable)
+            complete = not self._resource_unavailable and not self._malformed_skipped
+            self._tap.activation.finish(self, complete=complete)
             self.log_skips()
 
     def log_skips(self) -> None:
@@ -532,6 +682,23 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         if self.skip_counts:
             summary = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
             self.logger.warning("Stream '%s' skipped parents: %s", self.name, summary)
+        if self.malformed_counts:
+            summary = ", ".join(f"{k}: {v}" for k, v in sorted(self.malformed_counts.items()))
+            activation = (
+                " No ACTIVATE_VERSION for it in this run (the read was not complete)."
+                if self._malformed_skipped and self._tap.activation.enabled
+                else ""
+            )
+            self.logger.warning(
+                "Stream '%s' met malformed data: %s.%s", self.name, summary, activation
+            )
+
+
+def _usable_key(value: Any) -> bool:
+    """A primary-key value a target can use: a non-empty string or a number."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _normalize_path(node: Any, keys: list[str]) -> None:

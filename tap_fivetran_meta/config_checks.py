@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -13,13 +14,15 @@ from tap_fivetran_meta.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 #: Spellings singer-sdk reads as true from an environment variable; FALSE_WORDS as false.
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off", "")
 CREDENTIALS = {"api_key": "Fivetran API key", "api_secret": "secret of the Fivetran API key"}
+#: No Fivetran sync can be older than Fivetran (founded 2012): an earlier start_date
+#: only buys requests (one per connection per week of it) that cannot return anything.
+EARLIEST_START_DATE = datetime(2012, 1, 1, tzinfo=timezone.utc)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -102,6 +105,18 @@ def webhook_inbox_error(path: object) -> str | None:
     return None
 
 
+def start_date_too_old_error(start_date: object) -> str | None:
+    """Why ``start_date`` lies before any history the API can hold, or None."""
+    parsed = parse_timestamp(start_date) if start_date not in (None, "") else None
+    if parsed is None or parsed >= EARLIEST_START_DATE:
+        return None
+    return (
+        f"start_date {start_date} is before {EARLIEST_START_DATE:%Y-%m-%d}: Fivetran holds "
+        "no sync history older than that, and each week of it would cost one request per "
+        f"connection. Use {EARLIEST_START_DATE:%Y-%m-%d} or later (or leave it unset)"
+    )
+
+
 def semantic_config_errors(config: Mapping[str, Any], *, now: datetime) -> list[str]:
     """All rule violations in ``config`` (empty when valid)."""
     errors = [
@@ -109,6 +124,7 @@ def semantic_config_errors(config: Mapping[str, Any], *, now: datetime) -> list[
         api_url_error(config.get("api_url")),
         start_date_error(config.get("start_date"), now),
         webhook_inbox_error(config.get("webhook_inbox_path")),
+        start_date_too_old_error(config.get("start_date")),
     ]
     return [error for error in errors if error]
 

@@ -62,3 +62,7 @@ def _failed_host(exc: BaseException) -> str:
     request = getattr(exc, "request", None)
     url = getattr(request, "url", None)
     return (urlparse(url).hostname if isinstance(url, str) else None) or "the API host"
+
+
+class ResponseTooLargeError(FivetranAPIError):
+    """A response body inflated past the configured cap (``max_response_mb``)."""

@@ -12,6 +12,10 @@ from tap_fivetran_meta.payload import response_payload
 if TYPE_CHECKING:
     import requests
 
+#: Empty pages in a row, each with a next cursor, after which a list is abandoned as
+#: endless (an empty page with a cursor is legitimate, an endless run of them is not).
+MAX_EMPTY_PAGES = 10
+
 
 def next_cursor_of(payload: Any) -> str | None:
     """Return the next cursor of a list payload, or None on the last page.
@@ -28,22 +32,38 @@ def next_cursor_of(payload: Any) -> str | None:
     return None
 
 
+def _is_empty_page(payload: Any) -> bool:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    return isinstance(data, dict) and data.get("items") == []
+
+
 class FivetranCursorPaginator(BaseAPIPaginator[str | None]):
     """Follows ``next_cursor`` until it is null; a cursor seen before is an error.
 
-    An empty page that still carries a cursor is followed (the SDK would stop).
+    An empty page that still carries a cursor is followed (the SDK would stop), up to
+    :data:`MAX_EMPTY_PAGES` of them in a row: then the list is an error, not a loop.
     """
 
     def __init__(self, path: str) -> None:
         super().__init__(None)
         self._path = path
         self._seen: set[str] = set()
+        self._empty_in_a_row = 0
 
     def get_next(self, response: requests.Response) -> str | None:
-        """Return the next cursor, refusing one that was already followed."""
-        cursor = next_cursor_of(response_payload(response))
+        """Return the next cursor, refusing one already followed or an endless empty run."""
+        payload = response_payload(response)
+        cursor = next_cursor_of(payload)
         if cursor is None:
             return None
+        self._empty_in_a_row = self._empty_in_a_row + 1 if _is_empty_page(payload) else 0
+        if self._empty_in_a_row > MAX_EMPTY_PAGES:
+            msg = (
+                f"Fivetran returned {self._empty_in_a_row} empty pages in a row for "
+                f"{self._path}, each with a new cursor; stopping instead of following "
+                "them forever."
+            )
+            raise PaginationLoopError(msg)
         if cursor in self._seen:
             msg = (
                 f"Fivetran returned a cursor it had already returned for {self._path} "

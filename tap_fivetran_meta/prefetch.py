@@ -77,6 +77,16 @@ class Prefetcher:
         for future in pending.values():
             future.cancel()
 
+    def abandon(self) -> None:
+        """Stop at once (the run was interrupted): drop queued work, do not wait for it.
+
+        Jobs already running end at their next wait or request (see shutdown.py).
+        """
+        self.cancel_pending()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def shutdown(self) -> None:
         """Cancel what has not started and release the worker threads."""
         self.cancel_pending()

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tap_fivetran_meta.item_shape import MAX_FREE_FORM_DEPTH, deeper_than
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -90,7 +91,8 @@ def parse_sync_item(item: Any, connection: ConnectionRef) -> dict[str, Any] | No
     """Turn one sync-history item into a row, or None when it cannot be placed in time.
 
     An item whose ``start`` is null (a sync not started yet) or unreadable has no
-    identity: it is not emitted, and a later run reads it once it started.
+    identity: it is not emitted, and a later run reads it once it started. Extra fields
+    nested deeper than ``item_shape.MAX_FREE_FORM_DEPTH`` are left out.
 
     Args:
         item: One element of ``data.items``.
@@ -110,6 +112,8 @@ def parse_sync_item(item: Any, connection: ConnectionRef) -> dict[str, Any] | No
     extra = {k: v for k, v in item.items() if k not in DOCUMENTED_FIELDS}
     if raw_status is not None and status is None:
         extra["status"] = raw_status  # an unexpected type: kept as returned
+    if deeper_than(extra, MAX_FREE_FORM_DEPTH):
+        extra = {}  # nested too deeply: no target needs it, and it may not even serialise
     return {
         "connection_id": connection.connection_id,
         "started_at": format_timestamp(started),

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 import click
 import requests
-from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
@@ -44,10 +43,12 @@ from tap_fivetran_meta.message_volume import (
     StateFlushingWriter,
     StateThrottle,
 )
+from tap_fivetran_meta.partition_state import prune
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
 from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.redirects import apply_redirect_policy
+from tap_fivetran_meta.shutdown import RunInterrupted, StopSignal, exit_after_interrupt, signal_name
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -56,6 +57,7 @@ from tap_fivetran_meta.streams.core import (
     destination_database,
 )
 from tap_fivetran_meta.timeutil import utcnow
+from tap_fivetran_meta.transport import MEBIBYTE, BoundedAdapter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 #: ``--test=account``: the Test Connection's first step only (``/account/info``).
 TEST_ACCOUNT_ONLY = "account"
+DEFAULT_STATE_PRUNE_DAYS = 30
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -125,7 +128,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "request_timeout",
         th.IntegerType(minimum=1, maximum=3600),
         default=60,
-        description="Seconds to wait for one HTTP response before retrying.",
+        description="Seconds to wait for one HTTP response, headers and whole body, "
+        "before retrying.",
+    ),
+    th.Property(
+        "max_response_mb",
+        th.IntegerType(minimum=1, maximum=1024),
+        default=64,
+        description="Largest response body (MB, after decompression) the tap reads; a "
+        "larger one stops the run (a gzip bomb or a broken proxy, never Fivetran).",
     ),
     th.Property(
         "max_retries",
@@ -217,6 +228,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         "not written again.",
     ),
     th.Property(
+        "state_prune_days",
+        th.IntegerType(minimum=0, maximum=3650),
+        default=DEFAULT_STATE_PRUNE_DAYS,
+        description="Forget the per-connection state (sync_history and "
+        "connection_status_history bookmarks) of connections no run has seen for this "
+        "many days (deleted, or filtered out); 0 keeps it forever.",
+    ),
+    th.Property(
         "sync_history_running_hold_days",
         th.IntegerType(minimum=0, maximum=365),
         default=7,
@@ -268,8 +287,10 @@ class TapFivetranMeta(Tap):
     def http_session(self) -> requests.Session:
         """One keep-alive session shared by every stream."""
         session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=max(10, self.prefetcher.max_concurrency)
+        adapter = BoundedAdapter(
+            max_body_bytes=int(self.config.get("max_response_mb", 64)) * MEBIBYTE,
+            pool_connections=4,
+            pool_maxsize=max(10, self.prefetcher.max_concurrency),
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -277,11 +298,17 @@ class TapFivetranMeta(Tap):
         return apply_redirect_policy(session)
 
     @cached_property
+    def stop(self) -> StopSignal:
+        """Set by SIGTERM/SIGINT: every wait of every thread ends, no request leaves."""
+        return StopSignal()
+
+    @cached_property
     def rate_budget(self) -> RateBudget:
         """The client-side request budget shared by every stream."""
         return RateBudget(
             int(self.config.get("max_requests_per_hour", 10000)),
             reserve=_optional_int(self.config.get("rate_limit_reserve")),
+            sleep=self.stop.sleep,
         )
 
     @cached_property
@@ -382,6 +409,8 @@ class TapFivetranMeta(Tap):
                 raise
             raise ConfigValidationError("Config validation failed", errors=errors) from None
         self._state_writer = CompactStateWriter(self.message_writer)
+        self.stop.on_finish(self._after_interrupt)
+        self._prune_stale_partitions()
         self._check_catalog_streams()
 
     @override
@@ -398,6 +427,39 @@ class TapFivetranMeta(Tap):
                 "; ".join(notes),
             )
         super().load_state(usable)
+
+    def _prune_stale_partitions(self) -> None:
+        """Drop the state of connections not seen for ``state_prune_days`` (before any STATE).
+
+        Without it the state keeps one partition per connection that ever existed,
+        and every STATE message carries all of them.
+        """
+        days = int(self.config.get("state_prune_days", DEFAULT_STATE_PRUNE_DAYS))
+        bookmarks = self.state.get("bookmarks")
+        if days <= 0 or not isinstance(bookmarks, dict):
+            return
+        for stream in self.streams.values():
+            stream_state = bookmarks.get(stream.name)
+            if not getattr(stream, "prunable_partitions", False) or not isinstance(
+                stream_state, dict
+            ):
+                continue
+            dated = getattr(stream, "bookmark_dates_partition", False)
+            dated_by = stream.replication_key if dated else None
+            dropped = prune(
+                stream_state,
+                today=self.run_started_at.date(),
+                max_age_days=days,
+                bookmark_key=dated_by,
+            )
+            if dropped:
+                self.logger.info(
+                    "State of '%s': forgot %d connections not seen for more than %d days "
+                    "(state_prune_days).",
+                    stream.name,
+                    dropped,
+                    days,
+                )
 
     def _check_catalog_streams(self) -> None:
         """Refuse a catalog naming streams this tap does not have.
@@ -423,11 +485,14 @@ class TapFivetranMeta(Tap):
 
     @contextmanager
     def deferred_termination(self) -> Iterator[None]:
-        """Hold SIGTERM/SIGINT handling until the block is done.
+        """Hold the stop a SIGTERM/SIGINT causes until the block is done.
 
-        The SDK's handler writes the current STATE and exits. Streams that emit a
-        record and then commit its bookmark wrap both in this block, so a signal can
-        never produce a STATE that lacks a record already written (or the reverse).
+        A signal ends the run by raising :class:`RunInterrupted` wherever the main
+        thread is; the final STATE is written once the stack has unwound
+        (:meth:`_after_interrupt`).
+        Streams that emit a record and then commit its bookmark wrap both in this
+        block, so a signal can never produce a STATE that lacks a record already
+        written (or the reverse). Worker threads stop at once either way.
         """
         self._termination_hold += 1
         try:
@@ -436,16 +501,37 @@ class TapFivetranMeta(Tap):
             self._termination_hold -= 1
             held, self._held_signal = self._held_signal, None
             if held is not None and self._termination_hold == 0:
-                super()._handle_termination(*held)
-            elif held is not None:
+                raise self.stop.interrupted(held[0])
+            if held is not None:
                 self._held_signal = held
 
     @override
     def _handle_termination(self, signum: int, frame: Any) -> None:
+        if self.stop.requested:
+            return  # already stopping: a second signal must not interrupt the shutdown
+        self.stop.request(signum)
         if self._termination_hold:
             self._held_signal = (signum, frame)
             return
-        super()._handle_termination(signum, frame)
+        raise self.stop.interrupted(signum)
+
+    def _after_interrupt(self, stopped: RunInterrupted) -> None:
+        """Once a signal's stop has unwound: drop queued work, write one last STATE.
+
+        The state then covers exactly the records written (see deferred_termination).
+        """
+        self.prefetcher.abandon()
+        try:
+            self._state_writer.write_state(self.state)
+            sys.stdout.flush()
+        except OSError as exc:  # the target went away: nothing more can be delivered
+            self.logger.warning("Could not write the final STATE after the signal: %s", exc)
+            return
+        self.logger.warning(
+            "After %s: wrote the last STATE; it covers every record written, so the next "
+            "run resumes from there.",
+            signal_name(stopped.signum),
+        )
 
     # --- config validation ---------------------------------------------------------------
 
@@ -566,12 +652,23 @@ def _readable_errors(
 ) -> Iterator[None]:
     """Turn expected failures into readable log lines and exit code 1 (no traceback).
 
+    A run stopped by a signal exits 128 + the signal number (143 for SIGTERM).
+
     Args:
         logger: Where the line goes.
         sources: How the user named each input file, by kind (``state``, ``catalog``).
     """
     try:
         yield
+    except RunInterrupted as stopped:
+        stopped.finish()
+        logger.error(  # noqa: TRY400
+            "tap-fivetran-meta stopped by %s before it finished; no request was sent "
+            "after the signal (exit code %d).",
+            signal_name(stopped.signum),
+            stopped.exit_code,
+        )
+        exit_after_interrupt(stopped.exit_code)
     except InputFileError as exc:
         source = (sources or {}).get(exc.kind)
         named = exc.naming(source) if source else exc

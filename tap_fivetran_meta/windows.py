@@ -125,9 +125,13 @@ def next_bookmark(
        ``running_hold`` before ``run_end`` (a sync that never ends must not pin
        every later run to an ever longer range).
     3. The bookmark never moves backwards.
+    4. The bookmark is never later than ``run_end``: a sync listed with a start in
+       the future (a clock or data error) must not pin every later run to a range
+       that starts in the future, reading nothing, forever.
 
     Args:
-        previous: The bookmark before this run, None for a new connection.
+        previous: The bookmark before this run, None for a new connection (callers
+            pass None for a bookmark they do not trust, e.g. one after ``run_end``).
         progress: What the read emitted so far.
         run_end: End of the last window (the run's start).
         overlap: The re-read overlap.
@@ -148,7 +152,8 @@ def next_bookmark(
     held = [start for start in progress.running_starts if start >= run_end - running_hold]
     if held:
         candidate = min(candidate, *held)
-    return candidate if previous is None else max(previous, candidate)
+    moved = candidate if previous is None else max(previous, candidate)
+    return min(moved, run_end)
 
 
 def recent_digests(rows: Iterable[tuple[datetime, str]], floor: datetime) -> list[str]:

@@ -24,9 +24,13 @@ def api() -> requests_mock.Mocker:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record backoff and rate-limit sleeps instead of sleeping."""
+    """Record retry and rate-limit waits (the tap's interruptible sleep) instead of waiting."""
     slept: list[float] = []
-    monkeypatch.setattr("backoff._sync.time.sleep", slept.append)
+
+    def record(self: object, seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("tap_fivetran_meta.shutdown.StopSignal.sleep", record)
     return slept
 
 

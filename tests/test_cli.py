@@ -109,27 +109,33 @@ def test_unknown_stream_in_catalog_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_termination_is_held_until_a_record_and_its_state_are_done(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_termination_is_held_until_a_record_and_its_state_are_done() -> None:
     import signal
 
-    from singer_sdk import Tap
-
+    from tap_fivetran_meta.shutdown import RunInterrupted
     from tap_fivetran_meta.tap import TapFivetranMeta
 
-    exits: list[int] = []
-    monkeypatch.setattr(
-        Tap, "_handle_termination", lambda self, signum, frame: exits.append(signum)
-    )
     tap = TapFivetranMeta(config=fx.CONFIG, parse_env_config=False)
-    with tap.deferred_termination():
+    steps: list[str] = []
+
+    def nested_blocks() -> None:
         with tap.deferred_termination():
-            tap._handle_termination(signal.SIGTERM, None)
-        assert exits == []  # still inside the outer block
-    assert exits == [signal.SIGTERM]
-    tap._handle_termination(signal.SIGINT, None)
-    assert exits == [signal.SIGTERM, signal.SIGINT]
+            with tap.deferred_termination():
+                tap._handle_termination(signal.SIGTERM, None)  # held: no raise here
+                steps.append("inner done")
+            steps.append("outer done")  # still inside the outer block
+
+    with pytest.raises(RunInterrupted) as stopped:
+        nested_blocks()
+    assert steps == ["inner done", "outer done"]
+    assert stopped.value.exit_code == 143
+    assert tap.stop.requested  # worker threads were told at once, not at block end
+
+    other = TapFivetranMeta(config=fx.CONFIG, parse_env_config=False)
+    with pytest.raises(RunInterrupted) as stopped:
+        other._handle_termination(signal.SIGINT, None)
+    assert stopped.value.exit_code == 130
+    other._handle_termination(signal.SIGTERM, None)  # a second signal does not interrupt
 
 
 RANDOM_BYTES = bytes(range(128, 256)) * 2

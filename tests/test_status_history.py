@@ -221,6 +221,7 @@ def test_state_learns_a_fingerprint_only_after_its_row(account: requests_mock.Mo
                     "replication_key",
                     "replication_key_value",
                     "fingerprint",
+                    "seen_on",  # the day a run last saw the connection (state pruning)
                 }
                 if "fingerprint" in entry:
                     assert entry["fingerprint"] in written

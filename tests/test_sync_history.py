@@ -300,6 +300,7 @@ def test_state_holds_no_sdk_progress_markers(history: FakeHistory) -> None:
                 "replication_key",
                 "replication_key_value",
                 "recent_digests",
+                "seen_on",  # the day a run last saw the connection (state pruning)
             }
 
 

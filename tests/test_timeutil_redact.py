@@ -55,16 +55,17 @@ def test_scrub_drops_masked_and_secret_named_values() -> None:
         "api_key": "k",
         "tunnel": {"private_key": "-----BEGIN", "host": "bastion", "passphrase": "x"},
         "masked_anything": "******",
-        "list": ["a", "******", {"access_token": "t", "ok": 1}],
-        "auth": "PASSWORD",
+        "tables": ["a", "******", {"access_token": "t", "ok": 1}],
+        "auth": "PASSWORD",  # a method name, but "auth" may as well hold a token
+        "auth_type": "PASSWORD",  # names what the secret is: kept
     }
     assert redact.scrub(config) == {
         "host": "db.example.com",
         "port": 5432,
         "user": "fivetran",
         "tunnel": {"host": "bastion"},
-        "list": ["a", {"ok": 1}],
-        "auth": "PASSWORD",
+        "tables": ["a", {"ok": 1}],
+        "auth_type": "PASSWORD",
     }
 
 

@@ -132,15 +132,17 @@ class DestinationsStream(FivetranStream):
         listed = (i for i in self.request_records(context) if accepts(i.get("id")))
         for item in read_ahead(listed, plan, self._tap.prefetcher.lookahead):
             detail = self._tap.destination_detail(str(item["id"]), context)
-            yield {**item, **(detail or {})}
+            row = self.checked_item({**item, **(detail or {})})  # the detail's fields too
+            if row is not None:
+                yield row
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         if isinstance(row.get("setup_status"), str):
             row["setup_status"] = row["setup_status"].lower()
-        config = redact.scrub(row.get("config")) if isinstance(row.get("config"), dict) else None
-        row["config"] = config
-        row["database"] = destination_database(config)
+        row["config"] = row.get("config")
+        redact.scrub_record(row, config_fields=("config",), message_lists=("setup_tests",))
+        row["database"] = destination_database(row["config"])
         return super().post_process(row, context)
 
 
@@ -155,6 +157,17 @@ def destination_database(config: dict[str, Any] | None) -> str | None:
             return value
     return None
 
+
+#: Connection fields holding config-like objects, scrubbed of secrets (see redact.py).
+CONNECTION_CONFIG_FIELDS = (
+    "config",
+    "source_sync_details",
+    "destination_configuration",
+    "connect_card_config",
+    "external_secrets_keys_config",
+)
+#: Connection fields holding code/message/details lists, scrubbed too.
+CONNECTION_MESSAGE_LISTS = ("setup_tests", "status.tasks", "status.warnings")
 
 CONNECTION_STATUS = th.ObjectType(
     prop("setup_state", th.StringType, "incomplete, connected or broken."),
@@ -263,9 +276,9 @@ class ConnectionsStream(FivetranStream):
         row["is_historical_sync"] = status.get("is_historical_sync")
         row["rescheduled_for"] = status.get("rescheduled_for")
         row.pop("connect_card", None)  # holds a token
-        for config_like in ("config", "external_secrets_keys_config"):
-            if isinstance(row.get(config_like), dict):
-                row[config_like] = redact.scrub(row[config_like])
+        redact.scrub_record(
+            row, config_fields=CONNECTION_CONFIG_FIELDS, message_lists=CONNECTION_MESSAGE_LISTS
+        )
         row.update(
             health.derived_columns(
                 row,

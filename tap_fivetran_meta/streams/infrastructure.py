@@ -265,8 +265,9 @@ class ExternalLoggingStream(_AccountListStream):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        config = row.get("config")
-        row["config"] = redact.scrub(config) if isinstance(config, dict) else None
+        redact.scrub_record(
+            row, config_fields=("config",), message_lists=("setup_tests", "status.tasks")
+        )
         return super().post_process(row, context)
 
 

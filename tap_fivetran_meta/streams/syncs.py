@@ -30,6 +30,7 @@ from tap_fivetran_meta.partition_state import (
     bookmark_value,
     clear_transient,
     commit,
+    mark_seen,
 )
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
@@ -53,7 +54,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable, Iterable, Iterator
+    from collections.abc import Hashable, Iterable, Iterator, Mapping
     from datetime import datetime
 
     import requests
@@ -120,6 +121,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     primary_keys = ("connection_id", "started_at")
     replication_key = "started_at"
     tolerate_not_found = True
+    #: Partitions of connections not seen for ``state_prune_days`` are dropped (tap.py);
+    #: this stream's bookmark moves on every read, so it also dates old partitions.
+    prunable_partitions = True
+    bookmark_dates_partition = True
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(
@@ -279,10 +284,19 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         """
 
     @override
+    def _write_starting_replication_value(self, context: Context | None) -> None:
+        """Do nothing: the read start comes from :meth:`_trusted_bookmark`.
+
+        The SDK would compare the stored bookmark with ``start_date`` before the
+        stream sees it, and crash on a bookmark that is not a timestamp.
+        """
+
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
             return
         partition = self.get_context_state(context)
+        mark_seen(partition, self._tap.run_started_at.date())
         try:
             if not self._disabled:
                 yield from self._read_connection(context, partition)
@@ -300,14 +314,15 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         the next run will read again (the overlap): those are emitted again only if
         they changed.
         """
-        previous = bookmark_timestamp(partition, self._bookmark_key)
-        unchanged = frozenset(partition.get(RECENT_KEY) or ())
+        connection_id = str(context["connection_id"])
+        previous = self._trusted_bookmark(partition, connection_id)
+        unchanged = self._recent_digests(partition, connection_id)
         start = self._read_start(previous)
         oldest = format_timestamp(start)
         progress = ReadProgress()
         seen: dict[str, tuple[datetime, str]] = {}
         windows = plan_windows(start, self.run_end)
-        self._log_plan(str(context["connection_id"]), windows)
+        self._log_plan(connection_id, windows)
         fetched = self._tap.prefetcher.take(
             self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
         )
@@ -318,6 +333,13 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                     continue
                 started, digest = _when(row["started_at"]), row_digest(row)
                 seen[row["started_at"]] = (started, digest)
+                if started > self.run_end:
+                    self.note_malformed(
+                        "sync starting after the run started",
+                        f"Fivetran lists a sync of connection {connection_id} starting "
+                        f"{row['started_at']}, after this run started; it is emitted, but "
+                        "the bookmark stays at the run's start",
+                    )
                 # A SIGTERM between the record and its bookmark would write a STATE
                 # without that row's bookmark: hold it until both are done.
                 with self._tap.deferred_termination():
@@ -330,6 +352,50 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         bookmark = self._commit(partition, previous, progress, complete=True)
         if bookmark is not None:
             partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
+
+    def _trusted_bookmark(
+        self, partition: Mapping[str, Any], connection_id: str, *, report: bool = True
+    ) -> datetime | None:
+        """The connection's bookmark, or None (read from start_date) when it is unusable.
+
+        A stored value that is not a timestamp, or one after the run's start (which
+        would make every later run read nothing), is replaced after this read, with
+        a warning (counted when ``report``: once per connection, at its read).
+        """
+        raw = bookmark_value(partition, self._bookmark_key)
+        if raw is None:
+            return None
+        value = bookmark_timestamp(partition, self._bookmark_key) if isinstance(raw, str) else None
+        if not report:
+            return None if value is None or value > self.run_end else value
+        if value is None:
+            self.note_malformed(
+                "bookmark that is not a timestamp",
+                f"state holds {str(raw)[:40]!r} as the bookmark of connection {connection_id}, "
+                "not a timestamp; it is read from start_date and the bookmark replaced",
+            )
+        elif value > self.run_end:
+            self.note_malformed(
+                "bookmark after the run's start",
+                f"state holds {raw} as the bookmark of connection {connection_id}, after "
+                "this run started; it is read from start_date and the bookmark replaced",
+            )
+            value = None
+        return value
+
+    def _recent_digests(self, partition: Mapping[str, Any], connection_id: str) -> frozenset[str]:
+        """The digests of the rows of the overlap, as the previous run stored them."""
+        stored = partition.get(RECENT_KEY)
+        if stored is None:
+            return frozenset()
+        if isinstance(stored, list) and all(isinstance(d, str) for d in stored):
+            return frozenset(stored)
+        self.note_malformed(
+            "recent_digests that are not a list of strings",
+            f"state holds {str(stored)[:40]!r} as the {RECENT_KEY} of connection "
+            f"{connection_id}; the rows of the overlap are emitted again and it is replaced",
+        )
+        return frozenset()
 
     def _log_plan(self, connection_id: str, windows: list[Window]) -> None:
         if len(windows) > MANY_WINDOWS:
@@ -401,7 +467,9 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         manager = self.state_manager
         assert isinstance(manager, IndexedStateManager)  # noqa: S101
         partition = manager.peek_context_state({"connection_id": connection_id})
-        return None if partition is None else bookmark_timestamp(partition, self._bookmark_key)
+        if partition is None:
+            return None
+        return self._trusted_bookmark(partition, connection_id, report=False)
 
     def _fetch_windows(self, context: Context | dict[str, Any], windows: list[Window]) -> Fetched:
         """Rows of each window in order, stopping at the first refused one (thread-safe)."""
@@ -465,6 +533,9 @@ class ConnectionStatusHistoryStream(
     state_partitioning_keys = ("connection_id",)
     primary_keys = ("connection_id", "observed_at")
     replication_key = "observed_at"
+    #: See SyncHistoryStream; this bookmark moves only on a change, so it dates nothing.
+    prunable_partitions = True
+    bookmark_dates_partition = False
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(
@@ -503,6 +574,10 @@ class ConnectionStatusHistoryStream(
 
     _tap: TapFivetranMeta
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._state_warnings: set[str] = set()
+
     @override
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
@@ -510,10 +585,15 @@ class ConnectionStatusHistoryStream(
         """Do nothing: the bookmark is committed per connection in :meth:`get_records`."""
 
     @override
+    def _write_starting_replication_value(self, context: Context | None) -> None:
+        """Do nothing: nothing reads it, and a stored value of the wrong type crashes it."""
+
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
             return
         partition = self.get_context_state(context)
+        mark_seen(partition, self._tap.run_started_at.date())
         try:
             row = self._changed_row(context, partition)
             if row is None:
@@ -522,7 +602,7 @@ class ConnectionStatusHistoryStream(
                 yield row
                 # Only now, after the record was written, does state learn about it.
                 assert self.replication_key  # noqa: S101 - set on the class
-                previous = bookmark_value(partition, self.replication_key)
+                previous = self._stored_observed_at(partition, str(context["connection_id"]))
                 observed = max(filter(None, (previous, row["observed_at"])))
                 commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
         finally:
@@ -540,5 +620,35 @@ class ConnectionStatusHistoryStream(
             return None
         observed_at = connection.get("observed_at") or format_timestamp(self._tap.run_started_at)
         previous = partition.get(FINGERPRINT_KEY)
+        if previous is not None and not isinstance(previous, str):
+            self._warn_state(
+                "fingerprint",
+                f"state holds {str(previous)[:40]!r} as the status fingerprint of connection "
+                f"{context.get('connection_id')}, not a string; its status is written again "
+                "and the fingerprint replaced",
+            )
+            previous = None
         row = status_row(connection, observed_at=observed_at, previous_fingerprint=previous)
         return None if row[FINGERPRINT_KEY] == previous else row
+
+    def _stored_observed_at(self, partition: dict[str, Any], connection_id: str) -> str | None:
+        """The stored bookmark if it is a timestamp no later than the run's start."""
+        assert self.replication_key  # noqa: S101 - set on the class
+        raw = bookmark_value(partition, self.replication_key)
+        if raw is None:
+            return None
+        parsed = parse_timestamp(raw) if isinstance(raw, str) else None
+        if parsed is not None and parsed <= self._tap.run_started_at:
+            return str(raw)
+        self._warn_state(
+            "observed_at",
+            f"state holds {str(raw)[:40]!r} as the bookmark of connection {connection_id}, "
+            "not a timestamp before this run; it is replaced by this run's start",
+        )
+        return None
+
+    def _warn_state(self, key: str, detail: str) -> None:
+        """Warn once per run and kind about a state value the stream had to replace."""
+        if key not in self._state_warnings:
+            self._state_warnings.add(key)
+            self.logger.warning("Stream '%s': %s (warned once per run).", self.name, detail)

@@ -54,6 +54,7 @@ class TransformationsStream(FivetranStream):
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row["connection_ids"] = transformation_connection_ids(row)
+        redact.scrub_record(row, config_fields=("transformation_config",))
         return super().post_process(row, context)
 
 
@@ -65,10 +66,6 @@ def transformation_connection_ids(row: dict[str, Any]) -> list[str]:
         if isinstance(section, dict):
             ids.update(i for i in section.get("connection_ids") or () if isinstance(i, str))
     return sorted(ids)
-
-
-#: Project config keys that may carry secrets or key material: never emitted.
-PROJECT_CONFIG_DROPPED = ("environment_vars", "public_key")
 
 
 class TransformationProjectsStream(FivetranStream):
@@ -106,17 +103,19 @@ class TransformationProjectsStream(FivetranStream):
         accepts = self._tap.filters.accepts_group
         listed = (i for i in self.request_records(context) if accepts(i.get("group_id")))
         for item, detail in self.with_details(listed, _project_path, context):
-            if detail is not None:
-                yield {**item, **detail}
+            row = None if detail is None else self.checked_item({**item, **detail})
+            if row is not None:
+                yield row
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        config = row.get("project_config")
-        if isinstance(config, dict):
-            kept = {k: v for k, v in config.items() if k not in PROJECT_CONFIG_DROPPED}
-            row["project_config"] = redact.scrub(kept)
-        else:
-            row["project_config"] = None
+        row["project_config"] = row.get("project_config")
+        redact.scrub_record(
+            row,
+            config_fields=("project_config",),
+            message_lists=("setup_tests",),
+            text_lists=("errors",),
+        )
         return super().post_process(row, context)
 
 

@@ -1,0 +1,192 @@
+"""SIGTERM/SIGINT end a run at once, exit non-zero and leave a STATE behind the records.
+
+Each case starts the tap as a subprocess against the simulator with its worker threads
+parked in one kind of wait (the request budget, pacing, a long Retry-After), sends the
+signal, and checks: the process ends within a few seconds, no request is sent after the
+signal, the exit code is 128 + the signal number, the last line is a STATE that covers
+only records written, and stderr has one readable line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from history_helpers import catalog_for
+
+from fivetran_sim import FaultRule, SimConfig, Simulator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+KEY, SECRET = "stop-key", "stop-secret-5b1a"
+STREAMS = {"connections", "sync_history", "connection_status_history"}
+#: How long the process may take to end after the signal.
+EXIT_WITHIN_SECONDS = 6.0
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimConfig(connections=40, seed=11, api_key=KEY, api_secret=SECRET)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def fresh_sim(sim: Simulator) -> Simulator:
+    sim.clear_faults()
+    sim.reset_counts()
+    sim.reset_rate_limit()
+    return sim
+
+
+@dataclass
+class Case:
+    name: str
+    config: dict[str, Any]
+    rules: list[FaultRule] = field(default_factory=list)
+    #: Requests the simulator must have seen before the signal (workers are waiting).
+    requests_before_signal: int = 3
+
+
+CASES = [
+    # 3 requests per hour: every worker waits about an hour for the budget.
+    Case("request budget", {"max_requests_per_hour": 3}),
+    # Remaining quota far below a huge fixed reserve: every request is paced by 60 s.
+    # (Only the connections list goes out: every later request waits for its pacing.)
+    Case("pacing", {"rate_limit_reserve": 10_000_000}, requests_before_signal=1),
+    # Every sync-history request answers 429 with a 10-minute Retry-After.
+    Case(
+        "Retry-After",
+        {"max_retry_wait": 900},
+        [FaultRule(path=r"/sync-history$", kind="http_error", status=429, retry_after=600)],
+        requests_before_signal=2,
+    ),
+    # A worker blocked in a socket read (a 30 s answer) is not waited for.
+    Case(
+        "request in flight",
+        {"request_timeout": 60},
+        [FaultRule(path=r"/sync-history$", kind="latency", delay_s=30)],
+        requests_before_signal=2,
+    ),
+]
+
+
+@contextmanager
+def _tap_process(
+    sim: Simulator, tmp_path: Path, config: dict[str, Any]
+) -> Iterator[subprocess.Popen[str]]:
+    """The tap as a subprocess, killed if a check fails before it ended."""
+    process = _start(sim, tmp_path, config)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def _start(sim: Simulator, tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
+    config_path = tmp_path / "config.json"
+    config_path.write_text(
+        json.dumps(
+            {
+                "api_key": KEY,
+                "api_secret": SECRET,
+                "api_url": sim.url,
+                "max_concurrency": 8,
+                **config,
+            }
+        )
+    )
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog_for(STREAMS)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_FIVETRAN_META_")}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tap_fivetran_meta",
+            "--config",
+            str(config_path),
+            "--catalog",
+            str(catalog_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+
+
+def _wait_for_requests(sim: Simulator, process: subprocess.Popen[str], count: int) -> None:
+    """Until the simulator saw ``count`` requests and then none for a moment."""
+    deadline = time.monotonic() + 30
+    while sim.total_requests() < count:
+        assert process.poll() is None, "the tap ended before it was signalled"
+        assert time.monotonic() < deadline, f"only {sim.total_requests()} requests seen"
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the workers settle into their waits
+
+
+def _interrupt(
+    sim: Simulator, process: subprocess.Popen[str], signum: signal.Signals
+) -> tuple[list[dict[str, Any]], str, float, int]:
+    """Signal the process; return its messages, stderr, exit delay and requests after."""
+    at_signal = sim.total_requests()
+    sent = time.monotonic()
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+    delay = time.monotonic() - sent
+    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    return messages, stderr, delay, sim.total_requests() - at_signal
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_sigterm_stops_waiting_workers_at_once_and_exits_143(
+    fresh_sim: Simulator, tmp_path: Path, case: Case
+) -> None:
+    for rule in case.rules:
+        fresh_sim.add_fault(rule)
+    with _tap_process(fresh_sim, tmp_path, case.config) as process:
+        _wait_for_requests(fresh_sim, process, case.requests_before_signal)
+        messages, stderr, delay, requests_after = _interrupt(fresh_sim, process, signal.SIGTERM)
+
+    assert process.returncode == 143, stderr[-2000:]
+    assert delay < EXIT_WITHIN_SECONDS, f"the tap took {delay:.1f} s to end"
+    assert requests_after == 0, "requests were sent after the signal"
+    assert "stopped by SIGTERM" in stderr
+    assert "Traceback" not in stderr
+    assert SECRET not in stderr
+    _assert_state_behind_records(messages)
+
+
+def test_sigint_exits_130(fresh_sim: Simulator, tmp_path: Path) -> None:
+    with _tap_process(fresh_sim, tmp_path, {"max_requests_per_hour": 3}) as process:
+        _wait_for_requests(fresh_sim, process, 3)
+        messages, stderr, delay, requests_after = _interrupt(fresh_sim, process, signal.SIGINT)
+    assert process.returncode == 130, stderr[-2000:]
+    assert delay < EXIT_WITHIN_SECONDS
+    assert requests_after == 0
+    assert "stopped by SIGINT" in stderr
+    assert "Traceback" not in stderr
+    _assert_state_behind_records(messages)
+
+
+def _assert_state_behind_records(messages: list[dict[str, Any]]) -> None:
+    """The output ends with a STATE and activates nothing (the read was not complete).
+
+    That a resume from this STATE loses nothing is checked record by record in
+    test_history_simulator.py::test_a_killed_tap_process_resumes_without_loss.
+    """
+    assert messages, "nothing was written"
+    assert messages[-1]["type"] == "STATE"
+    assert not any(m["type"] == "ACTIVATE_VERSION" for m in messages)
