@@ -265,6 +265,7 @@ class ExternalLoggingStream(_AccountListStream):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        row.setdefault("config", None)  # absent when the detail call found nothing
         redact.scrub_record(
             row, config_fields=("config",), message_lists=("setup_tests", "status.tasks")
         )
