@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tap_fivetran_meta.coerce import as_str
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ class ConnectionRef:
         """Read the reference from the child context of the connections stream."""
         return cls(
             connection_id=str(context["connection_id"]),
-            group_id=context.get("group_id"),
-            service=context.get("service"),
+            group_id=as_str(context.get("group_id")),
+            service=as_str(context.get("service")),
         )
 
 

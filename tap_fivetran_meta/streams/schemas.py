@@ -25,6 +25,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.coerce import as_str
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.lineage import destination_fqn, destination_name
 from tap_fivetran_meta.schema_config import (
@@ -101,6 +102,7 @@ class _SchemaConfigStream(FivetranStream):
     tolerate_not_found = True
     state_partitioning_keys = ()
     permission_hint = "CONNECTOR at READ"
+    trusted_rows = True  # rows built by schema_config.flatten / lineage, typed per column
     #: Warn at the end of the run when connections were read but no row came out.
     warn_when_empty: ClassVar[bool] = False
 
@@ -130,9 +132,9 @@ class _SchemaConfigStream(FivetranStream):
     def connection_columns(self, context: dict[str, Any]) -> Row:
         """Columns every row carries, from the parent's context."""
         return {
-            "connection_id": context["connection_id"],
-            "group_id": context.get("group_id"),
-            "service": context.get("service"),
+            "connection_id": str(context["connection_id"]),
+            "group_id": as_str(context.get("group_id")),
+            "service": as_str(context.get("service")),
         }
 
     # --- one request per connection ---------------------------------------------------
@@ -483,12 +485,12 @@ class TableLineageStream(_SchemaConfigStream):
 
     @override
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
-        group_id = context.get("group_id")
+        group_id = as_str(context.get("group_id"))
         database = self._database(group_id, context)
         multi_schema = len(config.schemas) > 1
         for table in config.tables:
             name = destination_name(
-                connection_schema=context.get("connection_schema"),
+                connection_schema=as_str(context.get("connection_schema")),
                 source_schema=table["schema_name"],
                 schema_name_in_destination=table["schema_name_in_destination"],
                 source_table=table["table_name"],
@@ -498,7 +500,7 @@ class TableLineageStream(_SchemaConfigStream):
             yield {
                 "source_schema": table["schema_name"],
                 "source_table": table["table_name"],
-                "connection_schema": context.get("connection_schema"),
+                "connection_schema": as_str(context.get("connection_schema")),
                 "destination_id": group_id,
                 "destination_database": database,
                 "destination_schema": name.schema,

@@ -119,6 +119,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     primary_keys = ("connection_id", "started_at")
     replication_key = "started_at"
     tolerate_not_found = True
+    trusted_rows = True  # rows built by sync_items.parse_sync_item, typed per column
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(
@@ -462,6 +463,7 @@ class ConnectionStatusHistoryStream(IndexedPartitionsMixin, MessageVolumeMixin, 
     state_partitioning_keys = ("connection_id",)
     primary_keys = ("connection_id", "observed_at")
     replication_key = "observed_at"
+    trusted_rows = True  # rows built by status_history.status_row, typed per column
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(
