@@ -88,6 +88,14 @@ def duration_seconds(started: datetime, ended: datetime | None) -> float | None:
 
 
 def parse_sync_item(item: Any, connection: ConnectionRef) -> dict[str, Any] | None:
+    """The row of :func:`parse_sync_item_at` alone."""
+    parsed = parse_sync_item_at(item, connection)
+    return None if parsed is None else parsed[1]
+
+
+def parse_sync_item_at(
+    item: Any, connection: ConnectionRef
+) -> tuple[datetime, dict[str, Any]] | None:
     """Turn one sync-history item into a row, or None when it cannot be placed in time.
 
     An item whose ``start`` is null (a sync not started yet) or unreadable has no
@@ -98,7 +106,8 @@ def parse_sync_item(item: Any, connection: ConnectionRef) -> dict[str, Any] | No
         connection: The parent connection.
 
     Returns:
-        The row (all schema columns) or None.
+        The sync's start (parsed once, for bookmarks) and its row (all schema
+        columns), or None.
     """
     if not isinstance(item, dict):
         return None
@@ -111,7 +120,7 @@ def parse_sync_item(item: Any, connection: ConnectionRef) -> dict[str, Any] | No
     extra = {k: v for k, v in item.items() if k not in DOCUMENTED_FIELDS}
     if raw_status is not None and status is None:
         extra["status"] = raw_status  # an unexpected type: kept as returned
-    return {
+    return started, {
         "connection_id": connection.connection_id,
         "started_at": format_timestamp(started),
         "ended_at": None if ended is None else format_timestamp(ended),

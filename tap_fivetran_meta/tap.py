@@ -202,6 +202,24 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="sync_history: a sync still running holds its connection's bookmark "
         "(so its end is read later) for at most this many days after it started.",
     ),
+    th.Property(
+        "sync_history_recheck_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        description="sync_history: an incremental run asks for a connection's history only "
+        "when it is new, its last success, failure or sync state moved, a sync runs or was "
+        "running, or its last complete read is older than this (spread over the second "
+        "half of it, per connection). 0 = every connection, every run. See docs/history.md.",
+    ),
+    th.Property(
+        "schema_refresh_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        description="Schema-config streams (connection_schema_settings ... table_lineage): "
+        "read a connection's schema config when it is new or its last read is older than "
+        "this (spread over the second half of it, per connection). 0 = every run. See "
+        "docs/lineage.md.",
+    ),
 ).to_dict()
 
 

@@ -32,7 +32,7 @@ GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(minutes=90)
 #: Per-connection sync-history state fields added by issue 15 (see docs/history.md).
-NEW_STATE_FIELDS = frozenset({"read_at", "sync_running"})
+NEW_STATE_FIELDS = frozenset({"read_at", "sync_marker", "sync_running"})
 #: Stream-level state added by issue 15 (schema_refresh_hours, see docs/lineage.md).
 NEW_STREAM_STATE = frozenset({"schema_read_at"})
 #: Settings that make an incremental run read everything, as before issue 15.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta import health, redact
+from tap_fivetran_meta import health, recheck, redact
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
@@ -248,6 +248,10 @@ class ConnectionsStream(FivetranStream):
             "group_id": record.get("group_id"),
             "service": record.get("service"),
             "connection_schema": record.get("schema"),
+            # What sync_history's re-check rule compares (same for raw and processed
+            # records: the read-ahead plans from the raw list item).
+            "sync_marker": recheck.sync_marker(record),
+            "syncing": recheck.is_syncing(record),
         }
 
 
