@@ -8,8 +8,8 @@ for every connection's sync history and schema config. Two rules decide instead:
   marker* (last success, last failure, sync state, rescheduled-for, historical-sync
   flag: what moves when a sync starts, ends or is rescheduled) differs, a sync is
   running or was running at the last read, or the periodic re-check is due;
-* **schema config** (:func:`refresh_due`): read it when the connection is new or its
-  last read is older than the refresh period.
+* **schema config** (:func:`refresh_due`, :class:`SchemaRefresh`): read it when the
+  connection is new or its last read is older than the refresh period.
 
 Periodic reads are spread: a connection is due after between half and all of the
 period since its last read, at a fixed point given by a hash of its id, so runs after
@@ -23,7 +23,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_fivetran_meta.timeutil import normalize_timestamp
+from tap_fivetran_meta.timeutil import normalize_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -132,3 +132,47 @@ def history_read_reason(
         (lambda: refresh_due(read_at, now, recheck, key), RECHECK_DUE),
     )
     return next((reason for applies, reason in checks if applies()), None)
+
+
+#: Where the schema-config read times live: in the state of this stream, one map.
+SCHEMA_STATE_STREAM = "connection_schema_settings"
+SCHEMA_READ_AT_KEY = "schema_read_at"
+
+
+class SchemaRefresh:
+    """Which connections' schema configs this run reads (``schema_refresh_hours``).
+
+    The read times are one map, connection id -> run start of the last read, in the
+    state of :data:`SCHEMA_STATE_STREAM` (key :data:`SCHEMA_READ_AT_KEY`). Entries
+    already due are dropped when the run starts: being due and being absent mean the
+    same, so connections that no longer exist do not stay in the state forever.
+    """
+
+    def __init__(self, stream_state: dict[str, Any], *, now: datetime, period: timedelta) -> None:
+        self.now = now
+        self.period = period
+        stored = stream_state.get(SCHEMA_READ_AT_KEY)
+        self._read_at: dict[str, str] = stored if isinstance(stored, dict) else {}
+        stream_state[SCHEMA_READ_AT_KEY] = self._read_at
+        for key in [k for k, v in self._read_at.items() if self.due_at(k, v)]:
+            del self._read_at[key]
+        self.left_out = 0
+
+    def due_at(self, connection_id: str, read_at: Any) -> bool:
+        """Whether a read stored as ``read_at`` (text) is due now."""
+        parsed = parse_timestamp(read_at) if isinstance(read_at, str) else None
+        return refresh_due(parsed, self.now, self.period, connection_id)
+
+    @property
+    def _stamp(self) -> str:
+        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def due(self, connection_id: str) -> bool:
+        """Whether this run reads the connection's schema config (stays so once read)."""
+        read_at = self._read_at.get(connection_id)
+        return read_at == self._stamp or self.due_at(connection_id, read_at)
+
+    def mark_read(self, connection_id: str) -> None:
+        """Remember that this run read it (once all its schema rows were written)."""
+        if self.period > timedelta(0):
+            self._read_at[connection_id] = self._stamp

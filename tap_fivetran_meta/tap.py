@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.prefetch import Prefetcher
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
@@ -283,6 +285,16 @@ class TapFivetranMeta(Tap):
         return ActivationTracker(
             enabled=bool(self.config.get("emit_activate_version_messages", False)),
             version=int(self.run_started_at.timestamp() * 1000),
+        )
+
+    @cached_property
+    def schema_refresh(self) -> SchemaRefresh:
+        """Which connections' schema configs this run reads (``schema_refresh_hours``)."""
+        stream = self.streams[SCHEMA_STATE_STREAM]
+        return SchemaRefresh(
+            stream.stream_state,
+            now=self.run_started_at,
+            period=timedelta(hours=float(self.config.get("schema_refresh_hours", 24))),
         )
 
     @cached_property

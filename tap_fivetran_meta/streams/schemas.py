@@ -83,6 +83,7 @@ class _Summary:
     connections: int = 0
     connections_without_rows: int = 0
     rows: int = 0
+    not_due: int = 0
 
 
 def _prefetch_key(connection_id: str) -> tuple[str, str]:
@@ -109,6 +110,7 @@ class _SchemaConfigStream(FivetranStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.summary = _Summary()
+        self._is_last: bool | None = None
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -124,6 +126,19 @@ class _SchemaConfigStream(FivetranStream):
         self.summary.rows += count
         if count == 0:
             self.summary.connections_without_rows += 1
+        if self._last_schema_stream():
+            self._tap.schema_refresh.mark_read(str(ctx["connection_id"]))
+
+    def _last_schema_stream(self) -> bool:
+        """Whether this is the last selected schema stream a connection's children sync."""
+        if self._is_last is None:
+            siblings = [
+                child
+                for child in self._tap.streams["connections"].child_streams
+                if isinstance(child, _SchemaConfigStream) and child.selected
+            ]
+            self._is_last = bool(siblings) and siblings[-1] is self
+        return self._is_last
 
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
         """This stream's rows for one connection (without the connection columns)."""
@@ -146,6 +161,12 @@ class _SchemaConfigStream(FivetranStream):
             The config, or None (counted as a skipped parent) when it does not exist.
         """
         connection_id = str(context["connection_id"])
+        if not self._tap.schema_refresh.due(connection_id):
+            # Read recently (schema_refresh_hours): no rows this run, and no
+            # ACTIVATE_VERSION either, which would flag its rows deleted.
+            self.summary.not_due += 1
+            self._resource_unavailable = True
+            return None
         last = self._tap.last_schema_config
         if last is None or last.connection_id != connection_id:
             last = self._fetch_config(connection_id, context)
@@ -183,7 +204,8 @@ class _SchemaConfigStream(FivetranStream):
     @override
     def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
         connection_id = str(context["connection_id"])
-        yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
+        if self._tap.schema_refresh.due(connection_id):
+            yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
 
     # --- summary ------------------------------------------------------------------------
 
@@ -196,11 +218,13 @@ class _SchemaConfigStream(FivetranStream):
         self.logger.log(
             logging.WARNING if warn else logging.INFO,
             "Stream '%s': %d rows from %d connections with a schema config (%d gave no "
-            "rows); skipped parents: %s.%s",
+            "rows; %d read recently were left out, schema_refresh_hours); skipped parents: "
+            "%s.%s",
             self.name,
             summary.rows,
             summary.connections,
             summary.connections_without_rows,
+            summary.not_due,
             skipped or "none",
             " No row at all: check the connections' schema configs and the filters."
             if self.warn_when_empty and empty
