@@ -31,6 +31,7 @@ from tap_fivetran_meta.message_volume import (
     StateThrottle,
 )
 from tap_fivetran_meta.prefetch import Prefetcher
+from tap_fivetran_meta.progress import RunProgress
 from tap_fivetran_meta.ratelimit import RateBudget
 from tap_fivetran_meta.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
 from tap_fivetran_meta.streams import STREAM_TYPES
@@ -268,6 +269,11 @@ class TapFivetranMeta(Tap):
             int(self.config.get("max_requests_per_hour", 10000)),
             reserve=_optional_int(self.config.get("rate_limit_reserve")),
         )
+
+    @cached_property
+    def progress(self) -> RunProgress:
+        """Progress lines of the per-connection phase."""
+        return RunProgress(self.rate_budget)
 
     @cached_property
     def prefetcher(self) -> Prefetcher:

@@ -10,6 +10,7 @@ from singer_sdk import typing as th
 from tap_fivetran_meta import health, recheck, redact
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.prefetch import read_ahead
+from tap_fivetran_meta.progress import RequestPlan, announce_plan
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 
 if sys.version_info >= (3, 12):
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
+
+#: The path of the schema-config streams' shared request (streams/schemas.py).
+SCHEMA_PATH = "/connections/{connection_id}/schemas"
 
 NETWORKING = (
     prop("networking_method", th.StringType, "Directly, SshTunnel, PrivateLink, ProxyAgent..."),
@@ -206,14 +210,47 @@ class ConnectionsStream(FivetranStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self._tap.progress.start(self._plan_phase(context))
         yield from super().get_records(context)
         self._tap.connection_index.mark_complete()
+
+    def _plan_phase(self, context: Context | None) -> RequestPlan | None:
+        """Count what the per-connection phase will ask for, and say it (progress.py).
+
+        Lists the connections once more (one request per page) and applies the
+        children's own rules to each; None when no selected child makes requests.
+        """
+        history = next((c for c in self.child_streams if c.name == "sync_history"), None)
+        reads_history = history is not None and history.selected
+        reads_schema = any(
+            c.selected and getattr(c, "path", None) == SCHEMA_PATH for c in self.child_streams
+        )
+        if not (reads_history or reads_schema):
+            return None
+        budget = self._tap.rate_budget
+        before = budget.requests
+        plan = RequestPlan()
+        for raw in self.request_records(context):
+            if not self.accepts_parent(raw):
+                continue
+            plan.connections += 1
+            child = self.get_child_context(raw, context)
+            if reads_history:
+                windows = history.planned_requests(child)  # type: ignore[union-attr]
+                plan.history_connections += bool(windows)
+                plan.history_requests += windows
+            if reads_schema and self._tap.schema_refresh.due(str(raw["id"])):
+                plan.schema_requests += 1
+        plan.list_requests = budget.requests - before
+        announce_plan(plan, budget)
+        return plan
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         self._tap.connection_index.add(row)
         if not self._tap.filters.accepts_connection_record(row):
             return None
+        self._tap.progress.connection_done()
         row = super().post_process(row, context) or row
         status = row.get("status") or {}
         for name in ("setup_state", "sync_state", "update_state"):

@@ -474,6 +474,15 @@ def _wants_full_columns(table: Row) -> bool:
 class TableLineageStream(_SchemaConfigStream):
     """One row per source table -> destination table, through one connection."""
 
+    @override
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        # The destination's details (for its database name) are fetched ahead as well,
+        # concurrently, instead of on the main thread when the first row needs them.
+        group_id = as_str(context.get("group_id"))
+        if group_id and self._tap.schema_refresh.due(str(context["connection_id"])):
+            self._tap.prefetch_destination_detail(group_id, context)
+        yield from super().prefetch_jobs(context)
+
     name = "table_lineage"
     primary_keys = ("connection_id", "source_schema", "source_table")
     warn_when_empty = True

@@ -466,6 +466,16 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         windows = plan_windows(start, self.run_end)
         return [(self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows))]
 
+    def planned_requests(self, context: dict[str, Any]) -> int:
+        """Windows this run will ask for, for one connection (0: left out; for the plan)."""
+        if self._disabled:
+            return 0
+        partition = self._peek_partition(str(context["connection_id"]))
+        if self.read_reason(context, partition) is None:
+            return 0
+        start = self._read_start(bookmark_timestamp(partition, self._bookmark_key))
+        return len(plan_windows(start, self.run_end))
+
     def _peek_partition(self, connection_id: str) -> dict[str, Any]:
         """The connection's partition as it is ({} when none), without creating one."""
         manager = self.state_manager
