@@ -12,7 +12,8 @@ as JSON lines (``{"stream": ..., "record": ...}``), built with the tap's own pur
 functions (``parse_sync_item``, ``flatten``, ``status_row``, ``health.derived_columns``,
 ``destination_name``), so the benchmark compares what a framework costs on top of the
 same work: HTTP, JSON parsing, building rows, ``json.dumps``. No Singer envelope, no
-state, no retries, no rate budget, no redaction of account-level items.
+state, no retries, no rate budget, no redaction of account-level items, and no
+singer-sdk: only the tap's pure modules are imported.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tap_fivetran_meta import health, recheck  # noqa: E402
-from tap_fivetran_meta.lineage import destination_fqn, destination_name  # noqa: E402
-from tap_fivetran_meta.schema_config import flatten  # noqa: E402
-from tap_fivetran_meta.status_history import status_row  # noqa: E402
-from tap_fivetran_meta.streams.core import destination_database  # noqa: E402
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item  # noqa: E402
-from tap_fivetran_meta.timeutil import format_timestamp, normalize_timestamp, parse_timestamp  # noqa: E402
-from tap_fivetran_meta.windows import plan_windows  # noqa: E402
+from tap_fivetran_meta import health, recheck
+from tap_fivetran_meta.lineage import (
+    destination_database,
+    destination_fqn,
+    destination_name,
+)
+from tap_fivetran_meta.schema_config import flatten
+from tap_fivetran_meta.status_history import status_row
+from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+from tap_fivetran_meta.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_fivetran_meta.windows import plan_windows
 
 PAGE = 1000
 V2 = "application/json;version=2"
@@ -115,8 +119,11 @@ def connection_record(item: dict[str, Any], now: Any) -> dict[str, Any]:
 
 def history_rows(api: Api, connection: dict[str, Any], start: Any, now: Any) -> list[dict]:
     ref = ConnectionRef.from_context(
-        {"connection_id": connection["id"], "group_id": connection.get("group_id"),
-         "service": connection.get("service")}
+        {
+            "connection_id": connection["id"],
+            "group_id": connection.get("group_id"),
+            "service": connection.get("service"),
+        }
     )
     path = f"/connections/{quote(connection['id'], safe='')}/sync-history"
     rows: dict[str, dict[str, Any]] = {}
@@ -154,22 +161,24 @@ def schema_rows(
             table_name_in_destination=table["name_in_destination"],
             multi_schema=multi,
         )
-        lineage.append({
-            **columns,
-            "source_schema": table["schema_name"],
-            "source_table": table["table_name"],
-            "connection_schema": connection.get("schema"),
-            "destination_id": connection.get("group_id"),
-            "destination_database": database,
-            "destination_schema": name.schema,
-            "destination_table": name.table,
-            "destination_fqn": destination_fqn(database, name.schema, name.table),
-            "enabled": table["enabled"] is True and table["schema_enabled"] is True,
-            "schema_enabled": table["schema_enabled"],
-            "table_enabled": table["enabled"],
-            "sync_mode": table["sync_mode"],
-            "lineage_rule": name.rule,
-        })
+        lineage.append(
+            {
+                **columns,
+                "source_schema": table["schema_name"],
+                "source_table": table["table_name"],
+                "connection_schema": connection.get("schema"),
+                "destination_id": connection.get("group_id"),
+                "destination_database": database,
+                "destination_schema": name.schema,
+                "destination_table": name.table,
+                "destination_fqn": destination_fqn(database, name.schema, name.table),
+                "enabled": table["enabled"] is True and table["schema_enabled"] is True,
+                "schema_enabled": table["schema_enabled"],
+                "table_enabled": table["enabled"],
+                "sync_mode": table["sync_mode"],
+                "lineage_rule": name.rule,
+            }
+        )
     tables = []
     for table in config.tables:
         row = {**columns, **table}
@@ -194,22 +203,29 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     now, start = parse_timestamp(args.now), parse_timestamp(args.start)
-    assert now is not None and start is not None
+    assert now is not None
+    assert start is not None
     api = Api(args.api_url, args.key, args.secret, args.concurrency)
     pool = ThreadPoolExecutor(args.concurrency)
 
     emit("account", api.data("/account/info") or {})
-    for stream, path in (("groups", "/groups"), ("connector_types", "/metadata/connector-types"),
-                         ("roles", "/roles"), ("webhooks", "/webhooks"),
-                         ("transformations", "/transformations")):
+    for stream, path in (
+        ("groups", "/groups"),
+        ("connector_types", "/metadata/connector-types"),
+        ("roles", "/roles"),
+        ("webhooks", "/webhooks"),
+        ("transformations", "/transformations"),
+    ):
         for item in api.items(path):
             emit(stream, item)
     destinations = api.items("/destinations")
-    details = dict(zip(
-        [d["id"] for d in destinations],
-        pool.map(lambda d: api.data(f"/destinations/{quote(d['id'], safe='')}"), destinations),
-        strict=True,
-    ))
+    details = dict(
+        zip(
+            [d["id"] for d in destinations],
+            pool.map(lambda d: api.data(f"/destinations/{quote(d['id'], safe='')}"), destinations),
+            strict=True,
+        )
+    )
     for item in destinations:
         emit("destinations", {**item, **(details[item["id"]] or {})})
 
@@ -254,8 +270,9 @@ def main() -> int:
     projects = api.items("/transformation-projects")
     for item, detail in zip(
         projects,
-        pool.map(lambda p: api.data(f"/transformation-projects/{quote(p['id'], safe='')}"),
-                 projects),
+        pool.map(
+            lambda p: api.data(f"/transformation-projects/{quote(p['id'], safe='')}"), projects
+        ),
         strict=True,
     ):
         emit("transformation_projects", {**item, **(detail or {})})

@@ -295,6 +295,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             return True
         child_context = dict(self.get_child_context(record, context) or {})
         ready = True
+        planned: list[tuple[Hashable, Any]] = []
         for child in self.child_streams:
             if (child.selected or child.has_selected_descendents) and isinstance(
                 child, FivetranStream
@@ -303,8 +304,8 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 if jobs is None:
                     ready = False
                     continue
-                for key, job in jobs:
-                    self._tap.prefetcher.submit(key, job)
+                planned.extend(jobs)
+        self._tap.prefetcher.submit_all(planned)  # one task per parent
         return ready
 
     def with_details(

@@ -39,16 +39,20 @@ resumes from a little earlier, and primary-key upserts absorb the rows read agai
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
+from singer_sdk import metrics
 from singer_sdk.helpers._state import StateWriter
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.io_base import SingerMessageType, SingerWriter
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
@@ -103,12 +107,7 @@ class MessageVolumeMixin:
         if self._direct_records:
             stream: Any = self
             self._tap.write_message(
-                RecordMessage(
-                    stream=stream.name,
-                    record=record,
-                    version=stream._stream_version,
-                    time_extracted=utc_now(),
-                )
+                TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
             )
             stream.state_manager.is_flushed = False
             return
@@ -117,6 +116,48 @@ class MessageVolumeMixin:
     def _write_state_message(self) -> None:
         if self._tap.state_throttle.allow(self):
             super()._write_state_message()  # type: ignore[misc]
+
+    def get_record_counter(self, **kwargs: Any) -> Any:
+        """The SDK's record counter, or a stand-in while its METRIC lines are not shown."""
+        if metrics_shown():
+            return super().get_record_counter(**kwargs)  # type: ignore[misc]
+        return UNLOGGED
+
+    def get_sync_timer(self) -> Any:
+        """The SDK's sync timer, or a stand-in while its METRIC lines are not shown."""
+        if metrics_shown():
+            return super().get_sync_timer()  # type: ignore[misc]
+        return UNLOGGED
+
+
+def metrics_shown() -> bool:
+    """Whether the SDK's METRIC lines (logged at INFO) reach the log at all."""
+    return metrics.get_metrics_logger().isEnabledFor(logging.INFO)
+
+
+class _Unlogged:
+    """Stands in for a record counter or sync timer whose METRIC line nobody sees.
+
+    The SDK builds both for every child context (every connection, each child stream)
+    and reads the clock on every record; with METRIC lines off that is pure cost.
+    """
+
+    value = 0
+
+    def __enter__(self) -> _Unlogged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def with_context(self, value: object) -> None:
+        """Ignore the context (nothing is logged)."""
+
+    def increment(self, value: int = 1) -> None:
+        """Count nothing (nothing is logged)."""
+
+
+UNLOGGED = _Unlogged()
 
 
 def writes_rows_unchanged(stream: Any) -> bool:
@@ -132,6 +173,29 @@ def writes_rows_unchanged(stream: Any) -> bool:
     if only.stream_alias != stream.name or only.flattening_enabled:
         return False
     return all(stream.mask.values())
+
+
+@dataclass(frozen=True)
+class TrustedRecord:
+    """A RECORD message of the trusted-rows path, ``time_extracted`` already as text."""
+
+    stream: str
+    record: dict
+    version: int | None
+    time_extracted: str
+    type: str = SingerMessageType.RECORD
+
+
+_last_extraction: tuple[int, str] = (0, "")
+
+
+def extraction_time() -> str:
+    """``time_extracted`` as the SDK writes it (``+00:00``), formatted once per millisecond."""
+    global _last_extraction  # noqa: PLW0603 - a one-entry cache, main thread only
+    millis = time.time_ns() // 1_000_000
+    if millis != _last_extraction[0]:
+        _last_extraction = (millis, utc_now().isoformat())
+    return _last_extraction[1]
 
 
 def _encode_fallback(value: Any) -> Any:
@@ -173,6 +237,10 @@ class StateFlushingWriter(SingerWriter):
     def _encode(self, message: Any) -> bytes:
         if message.type == SingerMessageType.STATE:
             return encode_message({"type": SingerMessageType.STATE, "value": message.value})
+        if isinstance(message, TrustedRecord):
+            return self._record_line(
+                message.stream, message.record, message.version, message.time_extracted
+            )
         if message.type == SingerMessageType.RECORD:
             return self._record_line(
                 message.stream,

@@ -151,6 +151,7 @@ class SchemaRefresh:
     def __init__(self, stream_state: dict[str, Any], *, now: datetime, period: timedelta) -> None:
         self.now = now
         self.period = period
+        self._stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         stored = stream_state.get(SCHEMA_READ_AT_KEY)
         self._read_at: dict[str, str] = stored if isinstance(stored, dict) else {}
         stream_state[SCHEMA_READ_AT_KEY] = self._read_at
@@ -162,10 +163,6 @@ class SchemaRefresh:
         """Whether a read stored as ``read_at`` (text) is due now."""
         parsed = parse_timestamp(read_at) if isinstance(read_at, str) else None
         return refresh_due(parsed, self.now, self.period, connection_id)
-
-    @property
-    def _stamp(self) -> str:
-        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def due(self, connection_id: str) -> bool:
         """Whether this run reads the connection's schema config (stays so once read)."""

@@ -25,6 +25,7 @@ from tap_fivetran_meta.activation import ActivationTracker
 from tap_fivetran_meta.config_checks import semantic_config_errors
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.lineage import destination_database
 from tap_fivetran_meta.message_volume import (
     CompactStateWriter,
     StateFlushingWriter,
@@ -39,7 +40,6 @@ from tap_fivetran_meta.streams.core import (
     AccountStream,
     ConnectionsStream,
     DestinationsStream,
-    destination_database,
 )
 from tap_fivetran_meta.timeutil import utcnow
 
@@ -328,6 +328,14 @@ class TapFivetranMeta(Tap):
             self.prefetcher.submit(
                 ("destination", group_id), self._destination_fetch(group_id, context)
             )
+
+    def destination_prefetch_jobs(
+        self, group_id: str, context: Any = None
+    ) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
+        """The prefetch job for a destination's details, unless already fetched."""
+        if group_id in self._destination_details:
+            return []
+        return [(("destination", group_id), self._destination_fetch(group_id, context))]
 
     def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
         """``GET /destinations/{id}``, at most once per destination per run (None if gone)."""

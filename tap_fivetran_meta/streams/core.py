@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
 
 from tap_fivetran_meta import health, recheck, redact
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.lineage import destination_database
 from tap_fivetran_meta.prefetch import read_ahead
 from tap_fivetran_meta.progress import RequestPlan, announce_plan
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+#: Sync markers kept for connections read ahead (far more than the read-ahead holds).
+MARKERS_KEPT = 1024
 #: The path of the schema-config streams' shared request (streams/schemas.py).
 SCHEMA_PATH = "/connections/{connection_id}/schemas"
 
@@ -120,18 +124,6 @@ class DestinationsStream(FivetranStream):
         return super().post_process(row, context)
 
 
-DATABASE_CONFIG_KEYS = ("database", "project_id", "catalog", "dataset", "database_name")
-
-
-def destination_database(config: dict[str, Any] | None) -> str | None:
-    """The destination's database (project, catalog) named in its config, if any."""
-    for name in DATABASE_CONFIG_KEYS:
-        value = (config or {}).get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
 CONNECTION_STATUS = th.ObjectType(
     prop("setup_state", th.StringType, "incomplete, connected or broken."),
     prop("sync_state", th.StringType, "scheduled, syncing, paused or rescheduled."),
@@ -207,6 +199,10 @@ class ConnectionsStream(FivetranStream):
         prop("warning_count", th.IntegerType, "Number of status.warnings."),
         prop("observed_at", DT, "When the tap computed the derived columns (run start, UTC)."),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._markers: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -287,9 +283,22 @@ class ConnectionsStream(FivetranStream):
             "connection_schema": record.get("schema"),
             # What sync_history's re-check rule compares (same for raw and processed
             # records: the read-ahead plans from the raw list item).
-            "sync_marker": recheck.sync_marker(record),
-            "syncing": recheck.is_syncing(record),
+            **self._sync_marker(record),
         }
+
+    def _sync_marker(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``sync_marker`` and ``syncing`` of a connection, computed once per run and id."""
+        connection_id = str(record["id"])
+        found = self._markers.get(connection_id)
+        if found is None:
+            found = {
+                "sync_marker": recheck.sync_marker(record),
+                "syncing": recheck.is_syncing(record),
+            }
+            self._markers[connection_id] = found
+            if len(self._markers) > MARKERS_KEPT:  # only the read-ahead's are needed
+                self._markers.popitem(last=False)
+        return found
 
 
 class ConnectorTypesStream(FivetranStream):

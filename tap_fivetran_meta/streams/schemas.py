@@ -480,7 +480,7 @@ class TableLineageStream(_SchemaConfigStream):
         # concurrently, instead of on the main thread when the first row needs them.
         group_id = as_str(context.get("group_id"))
         if group_id and self._tap.schema_refresh.due(str(context["connection_id"])):
-            self._tap.prefetch_destination_detail(group_id, context)
+            yield from self._tap.destination_prefetch_jobs(group_id, context)
         yield from super().prefetch_jobs(context)
 
     name = "table_lineage"
