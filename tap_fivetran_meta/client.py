@@ -188,6 +188,11 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     def request_decorator(self, func: Any) -> Any:
         return super().request_decorator(self._tap.rate_budget.wrap(func))
 
+    @cached_property
+    def _budgeted_request(self) -> Callable[..., requests.Response]:
+        """``_request`` with budget and retries, built once (the wrappers are reentrant)."""
+        return self.request_decorator(self._request)
+
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
 
@@ -232,7 +237,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             params=params or {},
             headers={"Accept": accept_header_for(path)},
         )
-        response = self.request_decorator(self._request)(prepared, context)
+        response = self._budgeted_request(prepared, context)
         tolerated = response.__dict__.get(_TOLERATED_ATTR)
         return response, (str(tolerated) if tolerated else None)
 

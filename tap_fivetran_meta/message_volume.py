@@ -42,7 +42,6 @@ import hashlib
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -56,6 +55,8 @@ from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from singer_sdk import Stream
 
 #: Records between two STATE messages written at a child context's end (the SDK's own
@@ -117,6 +118,51 @@ class MessageVolumeMixin:
         if self._tap.state_throttle.allow(self):
             super()._write_state_message()  # type: ignore[misc]
 
+    def _sync_records(
+        self, context: Any = None, *, write_messages: bool = True
+    ) -> Generator[dict, Any, Any]:
+        """The SDK's loop for one context, without what a leaf child never needs.
+
+        A child stream without children of its own runs once per parent context (every
+        connection); per record the SDK would look for grandchildren to sync and
+        evaluate stream-map filters for them. Here those steps are left out; records,
+        state, limits and messages are exactly the SDK's. Any other stream, or a call
+        without a context, takes the SDK's own loop.
+        """
+        stream: Any = self
+        if context is None or stream.child_streams:
+            yield from super()._sync_records(context, write_messages=write_messages)  # type: ignore[misc]
+            return
+        counter, timer = stream.get_record_counter(), stream.get_sync_timer()
+        with counter, timer:
+            counter.with_context(context)
+            timer.with_context(context)
+            partition_context = stream._get_state_partition_context(context)
+            stream._write_starting_replication_value(context)
+            partition_items = tuple((partition_context or {}).items())
+            selected = stream.selected
+            index = 0
+            for raw in stream.get_records(context):
+                stream._check_max_record_limit(current_record_index=index)
+                record = stream.post_process(raw, context)
+                if record is None:
+                    continue
+                for key, value in partition_items:
+                    record.setdefault(key, value)
+                if selected:
+                    if write_messages:
+                        stream._write_record_message(record)
+                    stream._increment_stream_state(record, context=context)
+                    if (index + 1) % stream.STATE_MSG_FREQUENCY == 0 and write_messages:
+                        stream._write_state_message()
+                    counter.increment()
+                    yield record
+                index += 1
+            if context == partition_context:
+                stream._finalize_state(stream.get_context_state(context))
+        if write_messages:
+            stream._write_state_message()
+
     def get_record_counter(self, **kwargs: Any) -> Any:
         """The SDK's record counter, or a stand-in while its METRIC lines are not shown."""
         if metrics_shown():
@@ -175,15 +221,17 @@ def writes_rows_unchanged(stream: Any) -> bool:
     return all(stream.mask.values())
 
 
-@dataclass(frozen=True)
 class TrustedRecord:
     """A RECORD message of the trusted-rows path, ``time_extracted`` already as text."""
 
-    stream: str
-    record: dict
-    version: int | None
-    time_extracted: str
-    type: str = SingerMessageType.RECORD
+    __slots__ = ("record", "stream", "time_extracted", "version")
+    type = SingerMessageType.RECORD
+
+    def __init__(self, stream: str, record: dict, version: int | None, time_extracted: str) -> None:
+        self.stream = stream
+        self.record = record
+        self.version = version
+        self.time_extracted = time_extracted
 
 
 _last_extraction: tuple[int, str] = (0, "")
@@ -250,16 +298,33 @@ class StateFlushingWriter(SingerWriter):
             )
         return encode_message(message.to_dict())
 
-    @staticmethod
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prefixes: dict[str, bytes] = {}
+
     def _record_line(
-        stream: str, record: dict, version: int | None, time_extracted: str | None
+        self, stream: str, record: dict, version: int | None, time_extracted: str | None
     ) -> bytes:
-        body: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        """``{"type":"RECORD","stream":...,"record":...,"version":...,"time_extracted":...}``.
+
+        The same bytes as encoding that dict, with only the record and the two values
+        encoded per message (the stream's prefix is encoded once).
+        """
+        prefix = self._prefixes.get(stream)
+        if prefix is None:
+            prefix = _ENCODER.encode({"type": "RECORD", "stream": stream})[:-1] + b',"record":'
+            self._prefixes[stream] = prefix
+        try:
+            parts = [prefix, _ENCODER.encode(record)]
+        except (TypeError, OverflowError, msgspec.EncodeError):
+            body: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+            parts = [encode_message(body)[:-2]]
         if version is not None:
-            body["version"] = version
+            parts.append(b',"version":%d' % version)
         if time_extracted is not None:
-            body["time_extracted"] = time_extracted
-        return encode_message(body)
+            parts.append(b',"time_extracted":' + _ENCODER.encode(time_extracted))
+        parts.append(b"}\n")
+        return b"".join(parts)
 
     def write_message(self, message: Any) -> None:
         """Write one message line."""

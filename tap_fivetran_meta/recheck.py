@@ -19,9 +19,10 @@ a first full read do not all re-read the whole account at the same time.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tap_fivetran_meta.timeutil import normalize_timestamp, parse_timestamp
 
@@ -83,8 +84,7 @@ def sync_marker(connection: Mapping[str, Any]) -> str:
         normalize_timestamp(status.get("rescheduled_for")),
         status.get("is_historical_sync") is True,
     ]
-    canonical = json.dumps(values, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:MARKER_LENGTH]
+    return hashlib.sha256(msgspec.json.encode(values)).hexdigest()[:MARKER_LENGTH]
 
 
 def is_syncing(connection: Mapping[str, Any]) -> bool:

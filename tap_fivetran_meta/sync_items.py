@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from tap_fivetran_meta.coerce import as_str
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
@@ -136,7 +138,23 @@ def parse_sync_item_at(
 DIGEST_LENGTH = 12
 
 
+#: Sorted keys, compact: for rows of text, nulls and plain floats the same bytes as
+#: ``json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)``, which made
+#: the digests stored by earlier versions, at a tenth of the cost.
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+
+
 def row_digest(row: Mapping[str, Any]) -> str:
     """A short hash of a whole row: equal digests mean nothing in the row changed."""
-    canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:DIGEST_LENGTH]
+    canonical = _CANONICAL.encode(row) if _plain(row) else b"\x80"
+    if not canonical.isascii():  # json.dumps escapes non-ASCII text: keep its digests
+        canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(canonical).hexdigest()[:DIGEST_LENGTH]
+
+
+def _plain(row: Mapping[str, Any]) -> bool:
+    """No raw API values and a duration both encoders write alike (no exponent)."""
+    duration = row.get("duration_seconds")
+    return row.get("extra_fields") is None and (
+        duration is None or duration == 0 or 1e-4 <= abs(duration) < 1e15
+    )

@@ -25,6 +25,7 @@ from tap_fivetran_meta.activation import ActivationTracker
 from tap_fivetran_meta.config_checks import semantic_config_errors
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.http_session import ApiSession
 from tap_fivetran_meta.lineage import destination_database
 from tap_fivetran_meta.message_volume import (
     CompactStateWriter,
@@ -254,7 +255,7 @@ class TapFivetranMeta(Tap):
     @cached_property
     def http_session(self) -> requests.Session:
         """One keep-alive session shared by every stream."""
-        session = requests.Session()
+        session = ApiSession()
         adapter = HTTPAdapter(
             pool_connections=4, pool_maxsize=max(10, self.prefetcher.max_concurrency)
         )
