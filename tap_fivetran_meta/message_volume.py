@@ -15,8 +15,8 @@ writer. Any other case takes the SDK's path.
 Flushes: the SDK flushes stdout after every message, one system call per record. Here
 stdout is flushed after each STATE message (and ACTIVATE_VERSION), so a target always
 has every record a STATE covers when it reads that STATE, and the records in between
-travel in full buffers. Order is unchanged; what a killed tap leaves unflushed was not
-covered by any STATE it sent.
+travel in 64 KiB writes (:class:`LineOutput`, also with ``PYTHONUNBUFFERED``). Order
+is unchanged; what a killed tap leaves unflushed was not covered by any STATE it sent.
 
 SCHEMA: the SDK writes a stream's SCHEMA message at every ``sync()`` call, i.e. once per
 parent context for a child stream (every connection). Targets ignore the repeats, but
@@ -38,11 +38,16 @@ resumes from a little earlier, and primary-key upserts absorb the rows read agai
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
@@ -55,7 +60,7 @@ from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Iterator
 
     from singer_sdk import Stream
 
@@ -328,21 +333,77 @@ class StateFlushingWriter(SingerWriter):
 
     def write_message(self, message: Any) -> None:
         """Write one message line."""
-        _write(self._encode(message), flush=message.type in FLUSH_AFTER)
+        self._output.write(self._encode(message), flush=message.type in FLUSH_AFTER)
+
+    @cached_property
+    def _output(self) -> LineOutput:
+        return LineOutput()
 
 
-def _write(line: bytes, *, flush: bool) -> None:
-    """Append one line to stdout: as bytes when it has a binary buffer, else as text."""
-    out = sys.stdout
-    binary = getattr(out, "buffer", None)
-    if binary is None:  # e.g. io.StringIO in tests
-        out.write(line.decode())
-        if flush:
-            out.flush()
+#: Bytes collected before they are written to stdout (flushed earlier at STATE).
+OUTPUT_CHUNK = 64 * 1024
+
+
+class LineOutput:
+    """Message lines to stdout in large writes, whatever Python's own buffering is.
+
+    With ``PYTHONUNBUFFERED`` (common in containers) every line would be one system
+    call; here lines are collected and written in chunks of :data:`OUTPUT_CHUNK` bytes,
+    and always at a flush point (after STATE and ACTIVATE_VERSION: a target has every
+    record a STATE covers when it reads it), and when the process exits. Order is
+    unchanged. A stdout without a binary buffer (``io.StringIO`` in tests) gets every
+    line at once.
+    """
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+        atexit.register(self.flush)
+
+    def write(self, line: bytes, *, flush: bool) -> None:
+        """Append one line; write out when a flush point or a full chunk is reached."""
+        out = sys.stdout
+        if getattr(out, "buffer", None) is None:  # e.g. io.StringIO in tests
+            out.write(line.decode())
+            if flush:
+                out.flush()
+            return
+        self._pending += line
+        if flush or len(self._pending) >= OUTPUT_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending and flush stdout.
+
+        SIGTERM/SIGINT wait while this runs: their handler writes a STATE line, which
+        must come after every line already pending, and must not find lines that were
+        written but not yet cleared (they would be written twice).
+        """
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:
+            return
+        with _signals_held():
+            if self._pending:
+                binary.write(self._pending)
+                self._pending.clear()
+            binary.flush()
+
+
+_HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGTERM/SIGINT for the block (main thread; no-op where unsupported)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
         return
-    binary.write(line)
-    if flush:
-        binary.flush()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class CompactStateWriter(StateWriter):
