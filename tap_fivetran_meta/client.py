@@ -103,6 +103,21 @@ def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None,
     )
 
 
+class HeaderBasicAuthenticator(BasicAuthenticator):
+    """Basic auth that only sets its header.
+
+    The SDK's authenticator also rebuilds every request URL to add query parameters,
+    twice per request, even when there are none; basic auth has none.
+    """
+
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self.auth_params:
+            return super().authenticate_request(request)
+        request.headers.update(self.auth_headers)
+        return request
+
+
 class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
@@ -149,7 +164,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     @override
     @cached_property
     def authenticator(self) -> BasicAuthenticator:
-        return BasicAuthenticator(
+        return HeaderBasicAuthenticator(
             username=str(self.config.get("api_key", "")),
             password=str(self.config.get("api_secret", "")),
         )

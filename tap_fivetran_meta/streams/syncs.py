@@ -14,6 +14,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
@@ -168,32 +169,32 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         #: Why connections were read in this run (reason -> count); None: left out.
         self.read_reasons: dict[str | None, int] = {}
 
-    # --- settings -----------------------------------------------------------------------
+    # --- settings (fixed for the run) ------------------------------------------------------
 
-    @property
+    @cached_property
     def run_end(self) -> datetime:
         """End of the last window: the run's start, to the second."""
         return whole_second(self._tap.run_started_at)
 
-    @property
+    @cached_property
     def start_date(self) -> datetime:
         """``start_date`` from the config, or one window (just under 7 days) before the run."""
         configured = parse_timestamp(self.config.get("start_date"))
         return configured or self.run_end - DEFAULT_LOOKBACK
 
-    @property
+    @cached_property
     def overlap(self) -> timedelta:
         """How far before the bookmark each run reads again."""
         minutes = self.config.get("sync_history_overlap_minutes", DEFAULT_OVERLAP_MINUTES)
         return timedelta(minutes=int(minutes))
 
-    @property
+    @cached_property
     def running_hold(self) -> timedelta:
         """How long a running sync may hold a connection's bookmark back."""
         days = self.config.get("sync_history_running_hold_days", DEFAULT_RUNNING_HOLD_DAYS)
         return timedelta(days=int(days))
 
-    @property
+    @cached_property
     def recheck(self) -> timedelta:
         """Longest time an unchanged connection's history goes without a read (0: always)."""
         hours = self.config.get("sync_history_recheck_hours", DEFAULT_RECHECK_HOURS)
