@@ -41,6 +41,7 @@ ACCEPT_V2 = "application/json;version=2"
 ACCEPT_V1 = "application/json"
 VERSIONED_PREFIXES = ("/connections", "/destinations")
 MAX_BACKOFF_SECONDS = 60.0
+ITEMS_JSONPATH = "$.data.items[*]"
 _TOLERATED_ATTR = "_fivetran_tolerated"
 
 
@@ -131,7 +132,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     objects).
     """
 
-    records_jsonpath = "$.data.items[*]"
+    records_jsonpath = ITEMS_JSONPATH
     paginated: ClassVar[bool] = True
     optional_resource: ClassVar[bool] = False
     tolerate_not_found: ClassVar[bool] = False
@@ -368,7 +369,14 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         if response.__dict__.get(_TOLERATED_ATTR):
             return
-        yield from extract_jsonpath(self.records_jsonpath, input=response_payload(response))
+        payload = response_payload(response)
+        if self.records_jsonpath == ITEMS_JSONPATH:  # the usual page: no JSONPath machinery
+            data = payload.get("data") if isinstance(payload, dict) else None
+            items = data.get("items") if isinstance(data, dict) else None
+            if isinstance(items, list):
+                yield from items
+                return
+        yield from extract_jsonpath(self.records_jsonpath, input=payload)
 
     # --- response validation and error mapping ----------------------------------------
 

@@ -5,12 +5,12 @@ Encoding: every message is serialised with msgspec (the encoder singer-sdk ships
 to stdout as bytes. The JSON is the same value; non-ASCII text is written as UTF-8
 rather than backslash-u escapes.
 
-RECORDs of the streams whose rows the tap builds itself (``trusted_rows``): the SDK
-runs every record through type conformance, property pruning and stream maps before
-it is written. For rows built column by column with the schema's types (checked by
-``tests/test_trusted_rows.py``), with every property selected and no stream map or
-flattening configured, that returns the row unchanged; such rows go straight to the
-writer. Any other case takes the SDK's path.
+RECORDs: the SDK runs every record through type conformance, property pruning and
+stream maps before it is written. With every property selected and no stream map or
+flattening configured, pruning and maps change nothing and are left out; rows the tap
+builds itself column by column with the schema's types (``trusted_rows``, checked by
+``tests/test_trusted_rows.py``) skip the conformance too, which would return them
+unchanged. Any other case takes the SDK's path.
 
 Flushes: the SDK flushes stdout after every message, one system call per record. Here
 stdout is flushed after each STATE message (and ACTIVATE_VERSION), so a target always
@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from singer_sdk import metrics
 from singer_sdk.helpers._state import StateWriter
+from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.io_base import SingerMessageType, SingerWriter
 from singer_sdk.mapper import SameRecordTransform
@@ -91,8 +92,9 @@ class StateThrottle:
 class MessageVolumeMixin:
     """One SCHEMA per stream and run; STATE writes through the tap's :class:`StateThrottle`.
 
-    Streams that set ``trusted_rows`` write their RECORDs without the SDK's per-record
-    conformance when nothing in the catalog or the stream maps asks for a change.
+    RECORDs skip the SDK's pruning and stream maps when nothing in the catalog or the
+    stream maps asks for a change, and streams that set ``trusted_rows`` its type
+    conformance as well.
     """
 
     _tap: Any
@@ -108,16 +110,24 @@ class MessageVolumeMixin:
 
     def _write_record_message(self, record: dict) -> None:
         self._tap.state_throttle.record_written()
+        stream: Any = self
         if self._direct_records is None:
-            self._direct_records = self.trusted_rows and writes_rows_unchanged(self)
-        if self._direct_records:
-            stream: Any = self
-            self._tap.write_message(
-                TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
-            )
-            stream.state_manager.is_flushed = False
+            self._direct_records = writes_rows_unchanged(stream)
+        if not self._direct_records:
+            super()._write_record_message(record)  # type: ignore[misc]
             return
-        super()._write_record_message(record)  # type: ignore[misc]
+        if not self.trusted_rows:  # API data: the SDK's type conformance, nothing else
+            record = conform_record_data_types(
+                stream_name=stream.name,
+                record=record,
+                schema=stream.effective_schema,
+                level=stream.TYPE_CONFORMANCE_LEVEL,
+                logger=stream.logger,
+            )
+        self._tap.write_message(
+            TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
+        )
+        stream.state_manager.is_flushed = False
 
     def _write_state_message(self) -> None:
         if self._tap.state_throttle.allow(self):
@@ -183,7 +193,10 @@ class MessageVolumeMixin:
 
 def metrics_shown() -> bool:
     """Whether the SDK's METRIC lines (logged at INFO) reach the log at all."""
-    return metrics.get_metrics_logger().isEnabledFor(logging.INFO)
+    return _METRICS_LOGGER.isEnabledFor(logging.INFO)
+
+
+_METRICS_LOGGER = metrics.get_metrics_logger()
 
 
 class _Unlogged:
@@ -335,6 +348,10 @@ class StateFlushingWriter(SingerWriter):
         """Write one message line."""
         self._output.write(self._encode(message), flush=message.type in FLUSH_AFTER)
 
+    def write_encoded_state(self, value: bytes) -> None:
+        """Write a STATE message from its value already encoded (one JSON line)."""
+        self._output.write(b'{"type":"STATE","value":' + value[:-1] + b"}\n", flush=True)
+
     @cached_property
     def _output(self) -> LineOutput:
         return LineOutput()
@@ -418,8 +435,14 @@ class CompactStateWriter(StateWriter):
         self._last_digest: bytes | None = None
 
     def write_state(self, state: Any) -> None:
-        """Write a STATE message unless it equals the last one written."""
-        digest = hashlib.sha256(encode_message(state)).digest()
-        if digest != self._last_digest:
-            self._message_writer.write_message(StateMessage(value=state))
-            self._last_digest = digest
+        """Write a STATE message unless it equals the last one written (encoded once)."""
+        value = encode_message(state)
+        digest = hashlib.sha256(value).digest()
+        if digest == self._last_digest:
+            return
+        writer = self._message_writer
+        if isinstance(writer, StateFlushingWriter):
+            writer.write_encoded_state(value)
+        else:
+            writer.write_message(StateMessage(value=state))
+        self._last_digest = digest
