@@ -42,6 +42,8 @@ ACCEPT_V1 = "application/json"
 VERSIONED_PREFIXES = ("/connections", "/destinations")
 MAX_BACKOFF_SECONDS = 60.0
 ITEMS_JSONPATH = "$.data.items[*]"
+#: First element of the prefetcher keys of whole account-level lists.
+LIST_KEY = "list"
 _TOLERATED_ATTR = "_fivetran_tolerated"
 
 
@@ -292,6 +294,42 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
             paginator.advance(response)
         return items, None
 
+    # --- account-level lists read ahead (see prefetch.py) -------------------------------
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        key = self.list_prefetch_key
+        if context is None and self._tap.prefetcher.is_pending(key):
+            items, _ = self._tap.prefetcher.take(key, lambda: ([], None))  # type: ignore[var-annotated]
+            yield from items
+            return
+        yield from super().request_records(context)
+
+    @property
+    def list_prefetch_key(self) -> tuple[str, str]:
+        """The prefetcher's key for this stream's whole list."""
+        return (LIST_KEY, self.name)
+
+    def can_prefetch_list(self) -> bool:
+        """Whether this top-level list can be read ahead while other streams sync."""
+        return (
+            self.parent_stream_type is None
+            and self.paginated
+            and "{" not in (self.path or "{")
+            and (self.selected or self.has_selected_descendents)
+        )
+
+    def prefetch_list(self) -> None:
+        """Read this stream's whole list in the background (same requests, same rules).
+
+        The stream then takes the pages instead of asking the API when it syncs; an
+        error is raised there, as in a sequential run. Output does not change.
+        """
+        path = str(self.path)
+        self._tap.prefetcher.submit(
+            self.list_prefetch_key, lambda: self.fetch_list_or_reason(path, None)
+        )
+
     # --- concurrent child fetches (see prefetch.py) --------------------------------------
 
     @override
@@ -308,7 +346,7 @@ class FivetranStream(MessageVolumeMixin, RESTStream[str | None]):
                 prefetcher.lookahead,
             )
         finally:
-            prefetcher.cancel_pending()
+            prefetcher.cancel_pending(keep=LIST_KEY)
 
     def _prefetch_children(self, record: dict[str, Any], context: Context | None) -> bool:
         """Submit the children's work for one parent; False if some must wait (retried)."""

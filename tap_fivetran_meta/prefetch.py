@@ -89,11 +89,27 @@ class Prefetcher:
         self.taken_ahead += 1
         return future.result()
 
-    def cancel_pending(self) -> None:
-        """Drop fetches nobody will take (a run that stops early)."""
+    def is_pending(self, key: Hashable) -> bool:
+        """Whether a fetch for ``key`` was started and not taken yet."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        for future in pending.values():
+            return key in self._pending
+
+    def cancel_pending(self, *, keep: str | None = None) -> None:
+        """Drop fetches nobody will take (a run that stops early).
+
+        Args:
+            keep: Keys whose first element is this stay pending (e.g. ``"list"``: the
+                account-level lists read ahead for streams that have not synced yet).
+        """
+        with self._lock:
+            dropped = {
+                key: future
+                for key, future in self._pending.items()
+                if keep is None or not (isinstance(key, tuple) and key[:1] == (keep,))
+            }
+            for key in dropped:
+                del self._pending[key]
+        for future in dropped.values():
             future.cancel()
 
     def shutdown(self) -> None:

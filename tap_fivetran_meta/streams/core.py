@@ -207,8 +207,23 @@ class ConnectionsStream(FivetranStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self._tap.progress.start(self._plan_phase(context))
+        self._prefetch_later_lists()
         yield from super().get_records(context)
         self._tap.connection_index.mark_complete()
+
+    def _prefetch_later_lists(self) -> None:
+        """Start reading the account-level lists synced after this stream, concurrently.
+
+        Streams sync one after the other in name order, so each of those lists would
+        otherwise cost its round trips on the main thread after the connections.
+        """
+        for stream in self._tap.streams.values():
+            if (
+                isinstance(stream, FivetranStream)
+                and stream.name > self.name
+                and stream.can_prefetch_list()
+            ):
+                stream.prefetch_list()
 
     def _plan_phase(self, context: Context | None) -> RequestPlan | None:
         """Count what the per-connection phase will ask for, and say it (progress.py).
