@@ -61,7 +61,7 @@ from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Generator, Iterable, Iterator
 
     from singer_sdk import Stream
 
@@ -349,8 +349,8 @@ class StateFlushingWriter(SingerWriter):
         self._output.write(self._encode(message), flush=message.type in FLUSH_AFTER)
 
     def write_encoded_state(self, value: bytes) -> None:
-        """Write a STATE message from its value already encoded (one JSON line)."""
-        self._output.write(b'{"type":"STATE","value":' + value[:-1] + b"}\n", flush=True)
+        """Write a STATE message from its value already encoded (one JSON line, no copy)."""
+        self._output.write_parts((b'{"type":"STATE","value":', memoryview(value)[:-1], b"}\n"))
 
     @cached_property
     def _output(self) -> LineOutput:
@@ -387,6 +387,21 @@ class LineOutput:
         self._pending += line
         if flush or len(self._pending) >= OUTPUT_CHUNK:
             self.flush()
+
+    def write_parts(self, parts: Iterable[bytes | memoryview]) -> None:
+        """Write one line given in parts (a large STATE: no joined copy), then flush."""
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # e.g. io.StringIO in tests
+            sys.stdout.write(b"".join(parts).decode())
+            sys.stdout.flush()
+            return
+        with _signals_held():
+            if self._pending:
+                binary.write(self._pending)
+                self._pending.clear()
+            for part in parts:
+                binary.write(part)
+            binary.flush()
 
     def flush(self) -> None:
         """Write what is pending and flush stdout.
