@@ -119,9 +119,10 @@ class _SchemaConfigStream(FivetranStream):
         if config is None:
             return
         count = 0
+        columns = self.connection_columns(ctx)
         for row in self.rows(config, ctx):
             count += 1
-            yield {**self.connection_columns(ctx), **row}
+            yield {**columns, **row}
         self.summary.connections += 1
         self.summary.rows += count
         if count == 0:

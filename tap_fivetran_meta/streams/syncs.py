@@ -342,7 +342,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         start = self._read_start(previous)
         oldest = format_timestamp(start)
         progress = ReadProgress()
-        seen: dict[str, tuple[datetime, str]] = {}
+        # Per start: the parsed start, the row, and its digest once computed. A digest is
+        # needed to compare with the previous run's overlap (when there is one) and, at
+        # the end, for the rows inside the next run's overlap.
+        seen: dict[str, tuple[datetime, dict[str, Any], str | None]] = {}
         windows = plan_windows(start, self.run_end)
         self._log_plan(str(context["connection_id"]), windows)
         fetched = self._tap.prefetcher.take(
@@ -354,10 +357,13 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                 started_at = row["started_at"]
                 if started_at in seen or started_at < oldest:
                     continue
-                digest = row_digest(row)
-                seen[started_at] = (started, digest)
+                # Written straight (trusted rows), a row stays as it is: its digest can
+                # wait; the SDK's path may prune it in place once written.
+                lazy = not unchanged and self._direct_records is True
+                digest = None if lazy else row_digest(row)
+                seen[started_at] = (started, row, digest)
                 progress.observe(started, running=row["ended_at"] is None)
-                if digest not in unchanged:
+                if digest is None or digest not in unchanged:
                     yield row
         with self._tap.deferred_termination():  # the partition's keys change together
             if fetched.stopped_by is not None:
@@ -369,7 +375,15 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                 return
             bookmark = self._commit(partition, previous, progress, complete=True)
             if bookmark is not None:
-                partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
+                floor = bookmark - self.overlap
+                partition[RECENT_KEY] = recent_digests(
+                    (
+                        (started, digest or row_digest(row))
+                        for started, row, digest in seen.values()
+                        if started >= floor
+                    ),
+                    floor,
+                )
             partition[READ_AT_KEY] = query_time(self.run_end)
             partition[MARKER_KEY] = str(context.get("sync_marker") or "")
             if progress.running_starts:
