@@ -39,13 +39,13 @@ resumes from a little earlier, and primary-key upserts absorb the rows read agai
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import logging
 import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -374,7 +374,12 @@ class LineOutput:
 
     def __init__(self) -> None:
         self._pending = bytearray()
-        atexit.register(self.flush)
+        atexit.register(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        """Flush what is left at exit; a reader that went away is no reason for a traceback."""
+        with contextlib.suppress(OSError, ValueError):
+            self.flush()
 
     def write(self, line: bytes, *, flush: bool) -> None:
         """Append one line; write out when a flush point or a full chunk is reached."""
@@ -423,7 +428,7 @@ class LineOutput:
 _HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
-@contextmanager
+@contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Delay SIGTERM/SIGINT for the block (main thread; no-op where unsupported)."""
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (

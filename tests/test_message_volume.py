@@ -80,3 +80,27 @@ def test_unchanged_state_is_written_once() -> None:
         writer.write_state(STATE)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["value"]["bookmarks"]["s"]["partitions"][0]["v"] for line in lines] == [None, 1]
+
+
+class _BinaryStdout(io.StringIO):
+    """A text stdout with a binary buffer, like sys.stdout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = io.BytesIO()
+
+
+def test_lines_go_out_in_chunks_and_always_at_state(monkeypatch: Any) -> None:
+    out = _BinaryStdout()
+    monkeypatch.setattr("sys.stdout", out)
+    writer = StateFlushingWriter()
+    for index in range(3):
+        writer.write_message(RecordMessage(stream="s", record={"id": index}))
+    assert out.buffer.getvalue() == b""  # collected, not one write per record
+    writer.write_message(StateMessage(value=STATE))
+    lines = [json.loads(line) for line in out.buffer.getvalue().splitlines()]
+    assert [line["type"] for line in lines] == ["RECORD", "RECORD", "RECORD", "STATE"]
+    big = {"id": 1, "text": "x" * 70_000}
+    writer.write_message(RecordMessage(stream="s", record=big))  # over one chunk: written
+    assert out.buffer.getvalue().endswith(b"}\n")
+    assert json.loads(out.buffer.getvalue().splitlines()[-1])["record"] == big
