@@ -65,6 +65,10 @@ RETRIABLE_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+ITEMS_JSONPATH = "$.data.items[*]"
+#: First element of the prefetcher keys of whole account-level lists.
+LIST_KEY = "list"
 _TOLERATED_ATTR = "_fivetran_tolerated"
 #: Skip reason of an object whose answer said Success without a ``data`` object.
 MALFORMED_ANSWER = "MalformedAnswer"
@@ -132,6 +136,21 @@ def _fivetran_code_and_message(response: requests.Response) -> tuple[str | None,
     )
 
 
+class HeaderBasicAuthenticator(BasicAuthenticator):
+    """Basic auth that only sets its header.
+
+    The SDK's authenticator also rebuilds every request URL to add query parameters,
+    twice per request, even when there are none; basic auth has none.
+    """
+
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self.auth_params:
+            return super().authenticate_request(request)
+        request.headers.update(self.auth_headers)
+        return request
+
+
 class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
@@ -145,7 +164,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     objects).
     """
 
-    records_jsonpath = "$.data.items[*]"
+    records_jsonpath = ITEMS_JSONPATH
     paginated: ClassVar[bool] = True
     optional_resource: ClassVar[bool] = False
     tolerate_not_found: ClassVar[bool] = False
@@ -182,7 +201,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @override
     @cached_property
     def authenticator(self) -> BasicAuthenticator:
-        return BasicAuthenticator(
+        return HeaderBasicAuthenticator(
             username=str(self.config.get("api_key", "")),
             password=str(self.config.get("api_secret", "")),
         )
@@ -244,6 +263,11 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
 
         return with_retries
 
+    @cached_property
+    def _budgeted_request(self) -> Callable[..., requests.Response]:
+        """``_request`` with budget and retries, built once (the wrappers are reentrant)."""
+        return self.request_decorator(self._request)
+
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
 
@@ -302,7 +326,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             params=params or {},
             headers={"Accept": accept_header_for(path)},
         )
-        response = self.request_decorator(self._request)(prepared, context)
+        response = self._budgeted_request(prepared, context)
         tolerated = response.__dict__.get(_TOLERATED_ATTR)
         return response, (str(tolerated) if tolerated else None)
 
@@ -341,6 +365,42 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             paginator.advance(response)
         return items, None
 
+    # --- account-level lists read ahead (see prefetch.py) -------------------------------
+
+    def _listed_items(self, context: Context | None) -> Iterable[Any]:
+        """The stream's own items: the list read ahead, when it was, else the API's pages."""
+        key = self.list_prefetch_key
+        if context is None and self._tap.prefetcher.is_pending(key):
+            items, _ = self._tap.prefetcher.take(key, lambda: ([], None))  # type: ignore[var-annotated]
+            yield from items
+            return
+        yield from super().request_records(context)
+
+    @property
+    def list_prefetch_key(self) -> tuple[str, str]:
+        """The prefetcher's key for this stream's whole list."""
+        return (LIST_KEY, self.name)
+
+    def can_prefetch_list(self) -> bool:
+        """Whether this top-level list can be read ahead while other streams sync."""
+        return (
+            self.parent_stream_type is None
+            and self.paginated
+            and "{" not in (self.path or "{")
+            and (self.selected or self.has_selected_descendents)
+        )
+
+    def prefetch_list(self) -> None:
+        """Read this stream's whole list in the background (same requests, same rules).
+
+        The stream then takes the pages instead of asking the API when it syncs; an
+        error is raised there, as in a sequential run. Output does not change.
+        """
+        path = str(self.path)
+        self._tap.prefetcher.submit(
+            self.list_prefetch_key, lambda: self.fetch_list_or_reason(path, None)
+        )
+
     # --- concurrent child fetches (see prefetch.py) --------------------------------------
 
     @override
@@ -357,7 +417,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
                 prefetcher.lookahead,
             )
         finally:
-            prefetcher.cancel_pending()
+            prefetcher.cancel_pending(keep=LIST_KEY)
 
     def _prefetch_children(self, record: dict[str, Any], context: Context | None) -> bool:
         """Submit the children's work for one parent; False if some must wait (retried)."""
@@ -365,6 +425,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             return True
         child_context = dict(self.get_child_context(record, context) or {})
         ready = True
+        planned: list[tuple[Hashable, Any]] = []
         for child in self.child_streams:
             if (child.selected or child.has_selected_descendents) and isinstance(
                 child, FivetranStream
@@ -373,8 +434,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
                 if jobs is None:
                     ready = False
                     continue
-                for key, job in jobs:
-                    self._tap.prefetcher.submit(key, job)
+                planned.extend(jobs)
+        self._tap.prefetcher.submit_all(planned)  # one task per parent
         return ready
 
     def with_details(
@@ -452,7 +513,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The stream's own items, each checked against its schema (see item_shape.py)."""
-        for item in super().request_records(context):
+        for item in self._listed_items(context):
             checked = self.checked_item(item)
             if checked is not None:
                 yield checked

@@ -156,3 +156,16 @@ def destination_fqn(database: str | None, schema: str | None, table: str | None)
     if not schema or not table:
         return None
     return ".".join(part for part in (database, schema, table) if part)
+
+
+#: Destination config keys that name its database (project, catalog), first match wins.
+DATABASE_CONFIG_KEYS = ("database", "project_id", "catalog", "dataset", "database_name")
+
+
+def destination_database(config: dict | None) -> str | None:
+    """The destination's database (project, catalog) named in its config, if any."""
+    for name in DATABASE_CONFIG_KEYS:
+        value = (config or {}).get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None

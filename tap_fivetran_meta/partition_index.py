@@ -64,9 +64,21 @@ class IndexedStateManager(StreamStateManager):
 
 
 class IndexedPartitionsMixin:
-    """Give a partitioned stream an :class:`IndexedStateManager`."""
+    """Give a partitioned stream an :class:`IndexedStateManager`.
+
+    The streams using it commit their bookmarks themselves (partition_state.py), so the
+    SDK's per-context signpost and starting value, which they would only clear again,
+    are not written either.
+    """
 
     _state_manager: StreamStateManager | None
+
+    def get_replication_key_signpost(self, context: types.Context | None = None) -> None:
+        """No signpost: bookmarks are committed by the stream, never promoted by the SDK."""
+        return
+
+    def _write_starting_replication_value(self, context: types.Context | None) -> None:
+        """Nothing: the stream reads its bookmark from the partition itself."""
 
     @property
     def state_manager(self) -> StreamStateManager:

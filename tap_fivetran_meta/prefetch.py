@@ -57,6 +57,25 @@ class Prefetcher:
             self._pending[key] = self._executor().submit(job)
             self.submitted += 1
 
+    def submit_all(self, jobs: Iterable[tuple[Hashable, Callable[[], Any]]]) -> None:
+        """Start several jobs (one parent's) as one task, run one after the other.
+
+        Each keeps its own key and result; one task instead of one per job means fewer
+        thread hand-overs for the same requests.
+        """
+        if not self.enabled:
+            return
+        runs: list[tuple[Future[Any], Callable[[], Any]]] = []
+        with self._lock:
+            for key, job in jobs:
+                if key not in self._pending:
+                    future: Future[Any] = Future()
+                    self._pending[key] = future
+                    runs.append((future, job))
+            self.submitted += len(runs)
+        if runs:
+            self._executor().submit(_run_in_order, runs)
+
     def take(self, key: Hashable, job: Callable[[], T]) -> T:
         """The result of the fetch for ``key``: prefetched if it was, else run now.
 
@@ -70,11 +89,27 @@ class Prefetcher:
         self.taken_ahead += 1
         return future.result()
 
-    def cancel_pending(self) -> None:
-        """Drop fetches nobody will take (a run that stops early)."""
+    def is_pending(self, key: Hashable) -> bool:
+        """Whether a fetch for ``key`` was started and not taken yet."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        for future in pending.values():
+            return key in self._pending
+
+    def cancel_pending(self, *, keep: str | None = None) -> None:
+        """Drop fetches nobody will take (a run that stops early).
+
+        Args:
+            keep: Keys whose first element is this stay pending (e.g. ``"list"``: the
+                account-level lists read ahead for streams that have not synced yet).
+        """
+        with self._lock:
+            dropped = {
+                key: future
+                for key, future in self._pending.items()
+                if keep is None or not (isinstance(key, tuple) and key[:1] == (keep,))
+            }
+            for key in dropped:
+                del self._pending[key]
+        for future in dropped.values():
             future.cancel()
 
     def abandon(self) -> None:
@@ -93,6 +128,16 @@ class Prefetcher:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _run_in_order(runs: list[tuple[Future[Any], Callable[[], Any]]]) -> None:
+    for future, job in runs:
+        if not future.set_running_or_notify_cancel():
+            continue  # cancelled while waiting
+        try:
+            future.set_result(job())
+        except BaseException as exc:
+            future.set_exception(exc)
 
 
 def read_ahead(records: Iterable[T], plan: Callable[[T], bool], lookahead: int) -> Iterator[T]:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 WINDOW_SECONDS = 3600.0
 MAX_PACING_SECONDS = 60.0
+#: Waits at least this long are logged, with their reason and their end.
+LOGGED_WAIT_SECONDS = 5.0
 #: Share of the account's hourly limit kept in reserve for other API users.
 RESERVE_SHARE = 0.05
 LOG = logging.getLogger("tap-fivetran-meta")
@@ -53,6 +55,7 @@ class RateBudget:
         self._limit: int | None = None
         self.waited_seconds = 0.0
         self.requests = 0
+        self._announced_until = 0.0
 
     def acquire(self) -> None:
         """Block until one more request fits the budget, then count it."""
@@ -67,18 +70,62 @@ class RateBudget:
                     self.requests += 1
                     pacing = self.pacing_seconds()
                     break
-            self._pause(wait)
+            self._pause(wait, "budget")
         if pacing > 0:
-            self._pause(pacing)
+            self._pause(pacing, "pacing")
 
     def _window_wait(self, now: float) -> float:
         if len(self._sent) < self.max_per_hour:
             return 0.0
         return self._sent[0] + WINDOW_SECONDS - now
 
-    def _pause(self, seconds: float) -> None:
+    def _pause(self, seconds: float, reason: str = "budget") -> None:
         self.waited_seconds += seconds
+        announced = seconds >= LOGGED_WAIT_SECONDS and self._announce(seconds, reason)
         self._sleep(seconds)
+        if announced:
+            LOG.info("Request budget: waited %.0f s; requests resume.", seconds)
+
+    def _announce(self, seconds: float, reason: str) -> bool:
+        """Log a long wait, unless one already logged covers it (several threads wait)."""
+        with self._lock:
+            end = self._clock() + seconds
+            if end <= self._announced_until + LOGGED_WAIT_SECONDS:
+                return False
+            self._announced_until = end
+            sent = len(self._sent)
+            remaining, reserve = self._remaining, self.reserve
+        until = time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
+        if reason == "pacing":
+            why = (
+                f"Fivetran says {remaining} requests are left this hour, fewer than the "
+                f"reserve of {reserve} kept for other API users, so requests are paced out"
+            )
+        else:
+            why = (
+                f"max_requests_per_hour={self.max_per_hour} is spent ({sent} requests in the "
+                "last rolling hour)"
+            )
+        level = logging.INFO if reason == "pacing" else logging.WARNING
+        LOG.log(level, "Request budget: waiting %.0f s, until %s UTC: %s.", seconds, until, why)
+        return True
+
+    @property
+    def sent_last_hour(self) -> int:
+        """Requests counted in the current rolling hour."""
+        with self._lock:
+            now = self._clock()
+            return sum(1 for sent in self._sent if now - sent < WINDOW_SECONDS)
+
+    @property
+    def server_remaining(self) -> int | None:
+        """The last ``X-Rate-Limit-Remaining`` Fivetran sent (None before any)."""
+        return self._remaining
+
+    @property
+    def server_limit(self) -> int | None:
+        """The account's ``X-Rate-Limit`` (None before any response said it)."""
+        return self._limit
 
     @property
     def reserve(self) -> int:

@@ -14,6 +14,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from tap_fivetran_meta.coerce import as_bool, as_int, as_object, as_str
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -58,26 +60,26 @@ def status_snapshot(connection: Mapping[str, Any]) -> dict[str, Any]:
     Returns:
         The snapshot (no ids, no observation time).
     """
-    status = connection.get("status") or {}
+    status = as_object(connection.get("status")) or {}
     return {
-        "paused": connection.get("paused"),
-        "setup_state": connection.get("setup_state"),
-        "sync_state": connection.get("sync_state"),
-        "update_state": connection.get("update_state"),
-        "is_historical_sync": connection.get("is_historical_sync"),
-        "schema_status": status.get("schema_status"),
-        "rescheduled_for": connection.get("rescheduled_for"),
-        "succeeded_at": connection.get("succeeded_at"),
-        "failed_at": connection.get("failed_at"),
-        "last_sync_completed_at": connection.get("last_sync_completed_at"),
-        "last_sync_succeeded": connection.get("last_sync_succeeded"),
-        "health": connection.get("health"),
+        "paused": as_bool(connection.get("paused")),
+        "setup_state": as_str(connection.get("setup_state")),
+        "sync_state": as_str(connection.get("sync_state")),
+        "update_state": as_str(connection.get("update_state")),
+        "is_historical_sync": as_bool(connection.get("is_historical_sync")),
+        "schema_status": as_str(status.get("schema_status")),
+        "rescheduled_for": as_str(connection.get("rescheduled_for")),
+        "succeeded_at": as_str(connection.get("succeeded_at")),
+        "failed_at": as_str(connection.get("failed_at")),
+        "last_sync_completed_at": as_str(connection.get("last_sync_completed_at")),
+        "last_sync_succeeded": as_bool(connection.get("last_sync_succeeded")),
+        "health": as_str(connection.get("health")),
         "task_codes": issue_codes(status.get("tasks")),
         "warning_codes": issue_codes(status.get("warnings")),
-        "sync_frequency": connection.get("sync_frequency"),
-        "schedule_type": connection.get("schedule_type"),
-        "daily_sync_time": connection.get("daily_sync_time"),
-        "schedule": connection.get("schedule"),
+        "sync_frequency": as_int(connection.get("sync_frequency")),
+        "schedule_type": as_str(connection.get("schedule_type")),
+        "daily_sync_time": as_str(connection.get("daily_sync_time")),
+        "schedule": as_object(connection.get("schedule")),
     }
 
 
@@ -101,11 +103,11 @@ def status_row(
     """The ``connection_status_history`` row for one connection observation."""
     snapshot = status_snapshot(connection)
     return {
-        "connection_id": connection.get("id"),
+        "connection_id": str(connection.get("id")),
         "observed_at": observed_at,
         "fingerprint": fingerprint(snapshot),
-        "previous_fingerprint": previous_fingerprint,
-        "group_id": connection.get("group_id"),
-        "service": connection.get("service"),
+        "previous_fingerprint": as_str(previous_fingerprint),
+        "group_id": as_str(connection.get("group_id")),
+        "service": as_str(connection.get("service")),
         **snapshot,
     }

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from tap_fivetran_meta.config_checks import (
 )
 from tap_fivetran_meta.connection_index import ConnectionIndex
 from tap_fivetran_meta.filters import Filters
+from tap_fivetran_meta.http_session import ApiSession
 from tap_fivetran_meta.input_files import (
     InputFileError,
     StreamBookmarkRules,
@@ -37,6 +39,7 @@ from tap_fivetran_meta.input_files import (
     read_json_file,
     unwrap_meltano_state,
 )
+from tap_fivetran_meta.lineage import destination_database
 from tap_fivetran_meta.log_levels import install_log_filters
 from tap_fivetran_meta.message_volume import (
     CompactStateWriter,
@@ -45,7 +48,9 @@ from tap_fivetran_meta.message_volume import (
 )
 from tap_fivetran_meta.partition_state import prune
 from tap_fivetran_meta.prefetch import Prefetcher
+from tap_fivetran_meta.progress import RunProgress
 from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
 from tap_fivetran_meta.redact import scrub_auth_tokens
 from tap_fivetran_meta.redirects import apply_redirect_policy
 from tap_fivetran_meta.shutdown import RunInterrupted, StopSignal, exit_after_interrupt, signal_name
@@ -54,7 +59,6 @@ from tap_fivetran_meta.streams.core import (
     AccountStream,
     ConnectionsStream,
     DestinationsStream,
-    destination_database,
 )
 from tap_fivetran_meta.timeutil import utcnow
 from tap_fivetran_meta.transport import MEBIBYTE, BoundedAdapter
@@ -242,6 +246,24 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="sync_history: a sync still running holds its connection's bookmark "
         "(so its end is read later) for at most this many days after it started.",
     ),
+    th.Property(
+        "sync_history_recheck_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        description="sync_history: an incremental run asks for a connection's history only "
+        "when it is new, its last success, failure or sync state moved, a sync runs or was "
+        "running, or its last complete read is older than this (spread over the second "
+        "half of it, per connection). 0 = every connection, every run. See docs/history.md.",
+    ),
+    th.Property(
+        "schema_refresh_hours",
+        th.NumberType(minimum=0),
+        default=24,
+        description="Schema-config streams (connection_schema_settings ... table_lineage): "
+        "read a connection's schema config when it is new or its last read is older than "
+        "this (spread over the second half of it, per connection). 0 = every run. See "
+        "docs/lineage.md.",
+    ),
 ).to_dict()
 
 
@@ -286,7 +308,7 @@ class TapFivetranMeta(Tap):
     @cached_property
     def http_session(self) -> requests.Session:
         """One keep-alive session shared by every stream."""
-        session = requests.Session()
+        session = ApiSession()
         adapter = BoundedAdapter(
             max_body_bytes=int(self.config.get("max_response_mb", 64)) * MEBIBYTE,
             pool_connections=4,
@@ -312,6 +334,11 @@ class TapFivetranMeta(Tap):
         )
 
     @cached_property
+    def progress(self) -> RunProgress:
+        """Progress lines of the per-connection phase."""
+        return RunProgress(self.rate_budget)
+
+    @cached_property
     def prefetcher(self) -> Prefetcher:
         """Concurrent fetching of child streams' per-parent requests."""
         return Prefetcher(int(self.config.get("max_concurrency", 8)))
@@ -327,6 +354,16 @@ class TapFivetranMeta(Tap):
         return ActivationTracker(
             enabled=bool(self.config.get("emit_activate_version_messages", False)),
             version=int(self.run_started_at.timestamp() * 1000),
+        )
+
+    @cached_property
+    def schema_refresh(self) -> SchemaRefresh:
+        """Which connections' schema configs this run reads (``schema_refresh_hours``)."""
+        stream = self.streams[SCHEMA_STATE_STREAM]
+        return SchemaRefresh(
+            stream.stream_state,
+            now=self.run_started_at,
+            period=timedelta(hours=float(self.config.get("schema_refresh_hours", 24))),
         )
 
     @cached_property
@@ -354,6 +391,14 @@ class TapFivetranMeta(Tap):
             self.prefetcher.submit(
                 ("destination", group_id), self._destination_fetch(group_id, context)
             )
+
+    def destination_prefetch_jobs(
+        self, group_id: str, context: Any = None
+    ) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
+        """The prefetch job for a destination's details, unless already fetched."""
+        if group_id in self._destination_details:
+            return []
+        return [(("destination", group_id), self._destination_fetch(group_id, context))]
 
     def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
         """``GET /destinations/{id}``, at most once per destination per run (None if gone)."""

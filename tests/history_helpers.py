@@ -136,6 +136,13 @@ class Capture:
 
     messages: list[dict[str, Any]]
     error: BaseException | None
+    tap: TapFivetranMeta | None = None
+
+    def history_reads(self) -> int:
+        """Connections whose sync history the run asked for (the re-check rule's yes)."""
+        assert self.tap is not None
+        reasons = self.tap.streams["sync_history"].read_reasons  # type: ignore[attr-defined]
+        return sum(count for reason, count in reasons.items() if reason is not None)
 
     def records(self, stream: str) -> list[dict[str, Any]]:
         return [
@@ -185,7 +192,7 @@ def run_capture(
         except Exception as exc:
             error = exc
     messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
-    return Capture(messages, error)
+    return Capture(messages, error, tap)
 
 
 def partitions(state: dict[str, Any], stream: str) -> dict[str, dict[str, Any]]:

@@ -175,7 +175,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def tap_config(sim: Simulator) -> dict[str, Any]:
-    return {"api_key": "k", "api_secret": "s", "api_url": sim.url}
+    # Every run reads every schema config: changes show in the very next run (with the
+    # default schema_refresh_hours they show within a day; see docs/lineage.md).
+    return {"api_key": "k", "api_secret": "s", "api_url": sim.url, "schema_refresh_hours": 0}
 
 
 def run(sim: Simulator, state: dict[str, Any] | None = None) -> Capture:

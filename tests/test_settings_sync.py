@@ -62,7 +62,13 @@ def test_env_example_configures_target_postgres() -> None:
 
 
 # meltano.yml kind of each JSON Schema type the tap's settings use.
-KINDS = {"string": "string", "integer": "integer", "boolean": "boolean", "array": "array"}
+KINDS = {
+    "string": "string",
+    "integer": "integer",
+    "number": "decimal",
+    "boolean": "boolean",
+    "array": "array",
+}
 
 
 def test_meltano_kinds_and_defaults_follow_the_schema() -> None:

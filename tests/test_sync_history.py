@@ -301,6 +301,9 @@ def test_state_holds_no_sdk_progress_markers(history: FakeHistory) -> None:
                 "replication_key_value",
                 "recent_digests",
                 "seen_on",  # the day a run last saw the connection (state pruning)
+                "read_at",
+                "sync_marker",
+                "sync_running",
             }
 
 
@@ -452,7 +455,8 @@ def test_unchanged_rows_in_the_overlap_are_not_emitted_again(
     history: FakeHistory, clock: Clock
 ) -> None:
     history.syncs[C1] = [sync(NOW - 5 * HOUR), sync(NOW - HOUR / 2)]
-    config = {**CONFIG, "connection_ids": [C1]}
+    # Every run reads (the connection's status never moves in the fixture account).
+    config = {**CONFIG, "connection_ids": [C1], "sync_history_recheck_hours": 0}
     first = run_capture(config)
     entry = partitions(first.last_state, "sync_history")[C1]
     assert len(entry["recent_digests"]) == 1  # only 'b' is inside the next overlap
@@ -469,23 +473,25 @@ def test_unchanged_rows_in_the_overlap_are_not_emitted_again(
     ]
 
 
-def test_an_interrupted_connection_keeps_the_bookmark_of_its_last_written_row(
+def test_a_connections_bookmark_is_committed_once_after_its_last_row(
     history: FakeHistory, api: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     history.syncs[C1] = [sync(NOW - (10 - i) * HOUR) for i in range(6)]
     monkeypatch.setattr(SyncHistoryStream, "STATE_MSG_FREQUENCY", 1)
     run = run_capture({**CONFIG, "connection_ids": [C1]})
     written: list[str] = []
-    progress: list[str] = []
+    seen: list[str | None] = []
     for message in run.messages:
         if message["type"] == "RECORD" and message["stream"] == "sync_history":
             written.append(message["record"]["started_at"])
-        elif message["type"] == "STATE" and C1 in bookmarks(message["value"]):
-            value = bookmarks(message["value"])[C1]
-            assert value <= max(written), "STATE ahead of the rows written"
-            progress.append(value)
-    # Each checkpoint in the middle of the connection holds the rows written so far.
-    assert progress[:5] == [z(NOW - (10 - i) * HOUR) for i in range(5)]
+        elif message["type"] == "STATE":
+            seen.append(bookmarks(message["value"]).get(C1))
+    # A STATE in the middle of the connection (here after every row) holds no bookmark
+    # for it yet: an interruption there reads the connection again from the start,
+    # never skips a row. After its last row, the bookmark is the latest start.
+    assert len(written) == 6
+    assert None in seen
+    assert parse_timestamp(seen[-1]) == parse_timestamp(max(written)) == NOW - 5 * HOUR
 
 
 def test_a_far_start_date_warns_once_about_its_cost(
@@ -498,3 +504,92 @@ def test_a_far_start_date_warns_once_about_its_cost(
     warnings = [r.getMessage() for r in caplog.records if "windows of just under" in r.getMessage()]
     assert len(warnings) == 1
     assert "13 windows" in warnings[0]
+
+
+# --- incremental runs ask only where something can be new (recheck.py) -----------------
+
+
+def serve_connections(api: requests_mock.Mocker, connections: list[dict[str, Any]]) -> None:
+    api.get(f"{api_fixtures.API}/connections", json=api_fixtures.page(connections))
+
+
+def with_status(connection: dict[str, Any], **status: Any) -> dict[str, Any]:
+    return {**connection, "status": {**connection["status"], **status}}
+
+
+def test_an_unchanged_connection_costs_no_request_until_its_recheck_is_due(
+    history: FakeHistory, clock: Clock
+) -> None:
+    history.syncs[C1] = [sync(NOW - 5 * HOUR)]
+    first = run_capture(CONFIG)
+    assert len(history.requests) == 2 * 3  # from start_date: two windows each
+    entry = partitions(first.last_state, "sync_history")[C1]
+    assert entry["read_at"] == "2026-11-27T12:00:00Z"
+    assert len(entry["sync_marker"]) == 12
+    assert "sync_running" not in entry
+
+    history.requests.clear()
+    clock.advance(minutes=60)
+    second = run_capture(CONFIG, state=first.last_state)
+    assert history.requests == []  # nothing moved: no request at all
+    assert bookmarks(second.last_state) == bookmarks(first.last_state)
+
+    clock.advance(minutes=24 * 60)  # the re-check is due after 12 to 24 hours
+    run_capture(CONFIG, state=second.last_state)
+    assert sorted({r.connection_id for r in history.requests}) == sorted(ALL)
+
+
+def test_a_moved_sync_marker_or_a_running_sync_is_read_at_once(
+    history: FakeHistory, api: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG)
+    connections = [dict(c) for c in api_fixtures.CONNECTIONS]
+    connections[0] = {**connections[0], "succeeded_at": "2026-11-27T12:30:00Z"}
+    connections[2] = with_status(connections[2], sync_state="syncing")
+    serve_connections(api, connections)
+    history.syncs[C1] = [sync(NOW + 10 * 60 * timedelta(seconds=1))]
+    history.requests.clear()
+    clock.advance(minutes=40)
+    second = run_capture(CONFIG, state=first.last_state)
+    assert sorted({r.connection_id for r in history.requests}) == sorted([C1, C3])
+    assert [r["connection_id"] for r in second.records("sync_history")] == [C1]
+
+
+def test_a_sync_running_at_the_last_read_is_read_again(history: FakeHistory, clock: Clock) -> None:
+    history.syncs[C2] = [sync(NOW - HOUR, minutes=None)]  # running, no end yet
+    first = run_capture(CONFIG)
+    assert partitions(first.last_state, "sync_history")[C2]["sync_running"] is True
+    history.requests.clear()
+    history.syncs[C2] = [sync(NOW - HOUR, minutes=30)]
+    clock.advance(minutes=60)
+    second = run_capture(CONFIG, state=first.last_state)
+    assert [r.connection_id for r in history.requests] == [C2]
+    assert [r["outcome"] for r in second.records("sync_history")] == ["succeeded"]
+    assert "sync_running" not in partitions(second.last_state, "sync_history")[C2]
+
+
+def test_an_incomplete_read_is_repeated_by_the_next_run(
+    history: FakeHistory, api: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG)
+    moved = [dict(c) for c in api_fixtures.CONNECTIONS]
+    moved[0] = {**moved[0], "succeeded_at": "2026-11-27T12:30:00Z"}
+    serve_connections(api, moved)
+    history.errors[C1] = (404, {"code": "NotFound", "message": "gone for a moment"})
+    clock.advance(minutes=60)
+    second = run_capture(CONFIG, state=first.last_state)
+    assert "read_at" not in partitions(second.last_state, "sync_history")[C1]
+
+    del history.errors[C1]
+    history.requests.clear()
+    clock.advance(minutes=60)
+    run_capture(CONFIG, state=second.last_state)  # nothing moved since, but C1 is owed
+    assert [r.connection_id for r in history.requests] == [C1]
+
+
+def test_recheck_zero_reads_every_connection_every_run(history: FakeHistory) -> None:
+    config = {**CONFIG, "sync_history_recheck_hours": 0}
+    first = run_capture(config)
+    history.requests.clear()
+    run_capture(config, state=first.last_state)
+    assert sorted(r.connection_id for r in history.requests) == sorted(ALL)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta import health, redact
+from tap_fivetran_meta import health, recheck, redact
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.errors import FivetranAPIError
+from tap_fivetran_meta.lineage import destination_database
 from tap_fivetran_meta.prefetch import read_ahead
+from tap_fivetran_meta.progress import RequestPlan, announce_plan
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 from tap_fivetran_meta.streams.infrastructure import infrastructure_index
 
@@ -23,6 +26,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
+
+#: Sync markers kept for connections read ahead (far more than the read-ahead holds).
+MARKERS_KEPT = 1024
+#: The path of the schema-config streams' shared request (streams/schemas.py).
+SCHEMA_PATH = "/connections/{connection_id}/schemas"
 
 NETWORKING = (
     prop("networking_method", th.StringType, "Directly, SshTunnel, PrivateLink, ProxyAgent..."),
@@ -146,18 +154,6 @@ class DestinationsStream(FivetranStream):
         return super().post_process(row, context)
 
 
-DATABASE_CONFIG_KEYS = ("database", "project_id", "catalog", "dataset", "database_name")
-
-
-def destination_database(config: dict[str, Any] | None) -> str | None:
-    """The destination's database (project, catalog) named in its config, if any."""
-    for name in DATABASE_CONFIG_KEYS:
-        value = (config or {}).get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
 #: Connection fields holding config-like objects, scrubbed of secrets (see redact.py).
 CONNECTION_CONFIG_FIELDS = (
     "config",
@@ -250,6 +246,10 @@ class ConnectionsStream(FivetranStream):
         prop("observed_at", DT, "When the tap computed the derived columns (run start, UTC)."),
     ).to_dict()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._markers: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
     _infrastructure: health.Infrastructure | None = None
 
     def infrastructure(self) -> health.Infrastructure:
@@ -260,14 +260,62 @@ class ConnectionsStream(FivetranStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self._tap.progress.start(self._plan_phase(context))
+        self._prefetch_later_lists()
         yield from super().get_records(context)
         self._tap.connection_index.mark_complete()
+
+    def _prefetch_later_lists(self) -> None:
+        """Start reading the account-level lists synced after this stream, concurrently.
+
+        Streams sync one after the other in name order, so each of those lists would
+        otherwise cost its round trips on the main thread after the connections.
+        """
+        for stream in self._tap.streams.values():
+            if (
+                isinstance(stream, FivetranStream)
+                and stream.name > self.name
+                and stream.can_prefetch_list()
+            ):
+                stream.prefetch_list()
+
+    def _plan_phase(self, context: Context | None) -> RequestPlan | None:
+        """Count what the per-connection phase will ask for, and say it (progress.py).
+
+        Lists the connections once more (one request per page) and applies the
+        children's own rules to each; None when no selected child makes requests.
+        """
+        history = next((c for c in self.child_streams if c.name == "sync_history"), None)
+        reads_history = history is not None and history.selected
+        reads_schema = any(
+            c.selected and getattr(c, "path", None) == SCHEMA_PATH for c in self.child_streams
+        )
+        if not (reads_history or reads_schema):
+            return None
+        budget = self._tap.rate_budget
+        before = budget.requests
+        plan = RequestPlan()
+        for raw in self.request_records(context):
+            if not self.accepts_parent(raw):
+                continue
+            plan.connections += 1
+            child = self.get_child_context(raw, context)
+            if reads_history:
+                windows = history.planned_requests(child)  # type: ignore[union-attr]
+                plan.history_connections += bool(windows)
+                plan.history_requests += windows
+            if reads_schema and self._tap.schema_refresh.due(str(raw["id"])):
+                plan.schema_requests += 1
+        plan.list_requests = budget.requests - before
+        announce_plan(plan, budget)
+        return plan
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         self._tap.connection_index.add(row)
         if not self._tap.filters.accepts_connection_record(row):
             return None
+        self._tap.progress.connection_done()
         row = super().post_process(row, context) or row
         status = row.get("status") or {}
         for name in ("setup_state", "sync_state", "update_state"):
@@ -303,7 +351,24 @@ class ConnectionsStream(FivetranStream):
             "group_id": record.get("group_id"),
             "service": record.get("service"),
             "connection_schema": record.get("schema"),
+            # What sync_history's re-check rule compares (same for raw and processed
+            # records: the read-ahead plans from the raw list item).
+            **self._sync_marker(record),
         }
+
+    def _sync_marker(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``sync_marker`` and ``syncing`` of a connection, computed once per run and id."""
+        connection_id = str(record["id"])
+        found = self._markers.get(connection_id)
+        if found is None:
+            found = {
+                "sync_marker": recheck.sync_marker(record),
+                "syncing": recheck.is_syncing(record),
+            }
+            self._markers[connection_id] = found
+            if len(self._markers) > MARKERS_KEPT:  # only the read-ahead's are needed
+                self._markers.popitem(last=False)
+        return found
 
 
 class ConnectorTypesStream(FivetranStream):

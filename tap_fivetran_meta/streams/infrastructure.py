@@ -59,6 +59,11 @@ class _AccountListStream(FivetranStream):
             self._listed = [item for params in self.list_queries() for item in self._list(params)]
         return self._listed
 
+    @override
+    def can_prefetch_list(self) -> bool:
+        # Read before the first connection already (infrastructure_index), then reused.
+        return False
+
     def list_queries(self) -> list[dict[str, Any]]:
         """Query parameters of each request that makes up the list (one, unfiltered)."""
         return [{}]

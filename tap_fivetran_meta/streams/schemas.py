@@ -25,6 +25,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.coerce import as_str
 from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.lineage import destination_fqn, destination_name
 from tap_fivetran_meta.partition_index import IndexedPartitionsMixin
@@ -87,6 +88,7 @@ class _Summary:
     connections: int = 0
     connections_without_rows: int = 0
     rows: int = 0
+    not_due: int = 0
 
 
 def _prefetch_key(connection_id: str) -> tuple[str, str]:
@@ -106,12 +108,14 @@ class _SchemaConfigStream(FivetranStream):
     tolerate_not_found = True
     state_partitioning_keys: tuple[str, ...] = ()
     permission_hint = "CONNECTOR at READ"
+    trusted_rows = True  # rows built by schema_config.flatten / lineage, typed per column
     #: Warn at the end of the run when connections were read but no row came out.
     warn_when_empty: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.summary = _Summary()
+        self._is_last: bool | None = None
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -120,13 +124,31 @@ class _SchemaConfigStream(FivetranStream):
         if config is None:
             return
         count = 0
+        columns = self.connection_columns(ctx)
         for row in self.rows(config, ctx):
             count += 1
-            yield {**self.connection_columns(ctx), **row}
+            yield {**columns, **row}
+        self.connection_done(ctx, count)
+
+    def connection_done(self, context: dict[str, Any], rows: int) -> None:
+        """Count one connection read; the last schema stream records its read time."""
         self.summary.connections += 1
-        self.summary.rows += count
-        if count == 0:
+        self.summary.rows += rows
+        if rows == 0:
             self.summary.connections_without_rows += 1
+        if self._last_schema_stream():
+            self._tap.schema_refresh.mark_read(str(context["connection_id"]))
+
+    def _last_schema_stream(self) -> bool:
+        """Whether this is the last selected schema stream a connection's children sync."""
+        if self._is_last is None:
+            siblings = [
+                child
+                for child in self._tap.streams["connections"].child_streams
+                if isinstance(child, _SchemaConfigStream) and child.selected
+            ]
+            self._is_last = bool(siblings) and siblings[-1] is self
+        return self._is_last
 
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
         """This stream's rows for one connection (without the connection columns)."""
@@ -135,9 +157,9 @@ class _SchemaConfigStream(FivetranStream):
     def connection_columns(self, context: dict[str, Any]) -> Row:
         """Columns every row carries, from the parent's context."""
         return {
-            "connection_id": context["connection_id"],
-            "group_id": context.get("group_id"),
-            "service": context.get("service"),
+            "connection_id": str(context["connection_id"]),
+            "group_id": as_str(context.get("group_id")),
+            "service": as_str(context.get("service")),
         }
 
     # --- one request per connection ---------------------------------------------------
@@ -149,6 +171,12 @@ class _SchemaConfigStream(FivetranStream):
             The config, or None (counted as a skipped parent) when it does not exist.
         """
         connection_id = str(context["connection_id"])
+        if not self._tap.schema_refresh.due(connection_id):
+            # Read recently (schema_refresh_hours): no rows this run, and no
+            # ACTIVATE_VERSION either, which would flag its rows deleted.
+            self.summary.not_due += 1
+            self._resource_unavailable = True
+            return None
         last = self._tap.last_schema_config
         if last is None or last.connection_id != connection_id:
             last = self._fetch_config(connection_id, context)
@@ -186,7 +214,8 @@ class _SchemaConfigStream(FivetranStream):
     @override
     def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
         connection_id = str(context["connection_id"])
-        yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
+        if self._tap.schema_refresh.due(connection_id):
+            yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
 
     # --- summary ------------------------------------------------------------------------
 
@@ -199,11 +228,13 @@ class _SchemaConfigStream(FivetranStream):
         self.logger.log(
             logging.WARNING if warn else logging.INFO,
             "Stream '%s': %d rows from %d connections with a schema config (%d gave no "
-            "rows); skipped parents: %s.%s",
+            "rows; %d read recently were left out, schema_refresh_hours); skipped parents: "
+            "%s.%s",
             self.name,
             summary.rows,
             summary.connections,
             summary.connections_without_rows,
+            summary.not_due,
             skipped or "none",
             " No row at all: check the connections' schema configs and the filters."
             if self.warn_when_empty and empty
@@ -453,6 +484,15 @@ def _wants_full_columns(table: Row) -> bool:
 class TableLineageStream(_SchemaConfigStream):
     """One row per source table -> destination table, through one connection."""
 
+    @override
+    def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
+        # The destination's details (for its database name) are fetched ahead as well,
+        # concurrently, instead of on the main thread when the first row needs them.
+        group_id = as_str(context.get("group_id"))
+        if group_id and self._tap.schema_refresh.due(str(context["connection_id"])):
+            yield from self._tap.destination_prefetch_jobs(group_id, context)
+        yield from super().prefetch_jobs(context)
+
     name = "table_lineage"
     primary_keys = ("connection_id", "source_schema", "source_table")
     warn_when_empty = True
@@ -488,12 +528,12 @@ class TableLineageStream(_SchemaConfigStream):
 
     @override
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
-        group_id = context.get("group_id")
+        group_id = as_str(context.get("group_id"))
         database = self._database(group_id, context)
         multi_schema = len(config.schemas) > 1
         for table in config.tables:
             name = destination_name(
-                connection_schema=context.get("connection_schema"),
+                connection_schema=as_str(context.get("connection_schema")),
                 source_schema=table["schema_name"],
                 schema_name_in_destination=table["schema_name_in_destination"],
                 source_table=table["table_name"],
@@ -503,7 +543,7 @@ class TableLineageStream(_SchemaConfigStream):
             yield {
                 "source_schema": table["schema_name"],
                 "source_table": table["table_name"],
-                "connection_schema": context.get("connection_schema"),
+                "connection_schema": as_str(context.get("connection_schema")),
                 "destination_id": group_id,
                 "destination_database": database,
                 "destination_schema": name.schema,
@@ -545,6 +585,8 @@ class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
     """
 
     name = "schema_changes"
+    # Few rows, built from before/after values of any type: the SDK's conformance stays on.
+    trusted_rows = False
     state_partitioning_keys = ("connection_id",)
     primary_keys = ("connection_id", "object_key", "observed_at", "change_type")
     replication_key = "observed_at"
@@ -608,9 +650,7 @@ class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
                 yield row
         finally:
             clear_transient(partition)
-        self.summary.connections += 1
-        self.summary.rows += count
-        self.summary.connections_without_rows += count == 0
+        self.connection_done(dict(context), count)
 
     def _changes(
         self, context: dict[str, Any], config: FlatConfig, partition: dict[str, Any]

@@ -14,6 +14,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
@@ -21,7 +22,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 
 from tap_fivetran_meta.account_scope import AccountScoped
-from tap_fivetran_meta.client import FivetranStream, error_summary
+from tap_fivetran_meta.client import INJECTED_KEYS, FivetranStream, error_summary
 from tap_fivetran_meta.errors import FivetranAPIError
 from tap_fivetran_meta.message_volume import MessageVolumeMixin
 from tap_fivetran_meta.partition_index import IndexedPartitionsMixin, IndexedStateManager
@@ -33,10 +34,11 @@ from tap_fivetran_meta.partition_state import (
     mark_seen,
 )
 from tap_fivetran_meta.payload import MalformedBodyError, response_payload
+from tap_fivetran_meta.recheck import history_read_reason
 from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
 from tap_fivetran_meta.status_history import status_row
 from tap_fivetran_meta.streams.core import ConnectionsStream
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item, row_digest
+from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item_at, row_digest
 from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.windows import (
     MAX_WINDOW,
@@ -69,6 +71,12 @@ DEFAULT_RUNNING_HOLD_DAYS = 7
 FINGERPRINT_KEY = "fingerprint"
 #: Partition key holding the digests of the rows inside the next run's overlap.
 RECENT_KEY = "recent_digests"
+#: Partition keys written after a complete read (see recheck.py): when it happened (the
+#: run's start), the connection's sync marker then, and whether a sync was running.
+READ_AT_KEY = "read_at"
+MARKER_KEY = "sync_marker"
+RUNNING_KEY = "sync_running"
+DEFAULT_RECHECK_HOURS = 24
 #: More windows than this for one connection earn a warning (start_date far back).
 MANY_WINDOWS = 5
 #: Different connections answering 404 in a row, before any success in the run, that
@@ -84,6 +92,14 @@ def query_time(value: datetime) -> str:
 def whole_second(value: datetime) -> datetime:
     """Drop the fraction of a second (window bounds are sent with second precision)."""
     return value.replace(microsecond=0)
+
+
+def _content_digest(row: Mapping[str, Any]) -> str:
+    """The digest of a row already written, as the same row was parsed.
+
+    The columns stamped on every row after parsing (``account_id``) are left out.
+    """
+    return row_digest({k: v for k, v in row.items() if k not in INJECTED_KEYS})
 
 
 def connection_of(response: requests.Response) -> str:
@@ -111,7 +127,9 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of less
     than 7 days, one request per window plus pagination. Rows are de-duplicated by
     ``(connection_id, started_at)`` within a run; across runs the overlap re-reads a
-    few rows on purpose and the target's primary-key upsert keeps one of each.
+    few rows on purpose and the target's primary-key upsert keeps one of each. A
+    connection where nothing can have changed since its last complete read is not
+    asked at all (:func:`tap_fivetran_meta.recheck.history_read_reason`).
     """
 
     name = "sync_history"
@@ -125,6 +143,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     #: this stream's bookmark moves on every read, so it also dates old partitions.
     prunable_partitions = True
     bookmark_dates_partition = True
+    trusted_rows = True  # rows built by sync_items.parse_sync_item, typed per column
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(
@@ -161,31 +180,55 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         self._unconfirmed_404s: set[str] = set()
         self._disabled = False
         self._probing = False  # a first request, not yet answered, is in flight
+        #: Why connections were read in this run (reason -> count); None: left out.
+        self.read_reasons: dict[str | None, int] = {}
 
-    # --- settings -----------------------------------------------------------------------
+    # --- settings (fixed for the run) ------------------------------------------------------
 
-    @property
+    @cached_property
     def run_end(self) -> datetime:
         """End of the last window: the run's start, to the second."""
         return whole_second(self._tap.run_started_at)
 
-    @property
+    @cached_property
     def start_date(self) -> datetime:
         """``start_date`` from the config, or one window (just under 7 days) before the run."""
         configured = parse_timestamp(self.config.get("start_date"))
         return configured or self.run_end - DEFAULT_LOOKBACK
 
-    @property
+    @cached_property
     def overlap(self) -> timedelta:
         """How far before the bookmark each run reads again."""
         minutes = self.config.get("sync_history_overlap_minutes", DEFAULT_OVERLAP_MINUTES)
         return timedelta(minutes=int(minutes))
 
-    @property
+    @cached_property
     def running_hold(self) -> timedelta:
         """How long a running sync may hold a connection's bookmark back."""
         days = self.config.get("sync_history_running_hold_days", DEFAULT_RUNNING_HOLD_DAYS)
         return timedelta(days=int(days))
+
+    @cached_property
+    def recheck(self) -> timedelta:
+        """Longest time an unchanged connection's history goes without a read (0: always)."""
+        hours = self.config.get("sync_history_recheck_hours", DEFAULT_RECHECK_HOURS)
+        return timedelta(hours=float(hours))
+
+    def read_reason(
+        self, context: Context | dict[str, Any], partition: dict[str, Any]
+    ) -> str | None:
+        """Why this run reads the connection's history, or None when nothing can be new."""
+        return history_read_reason(
+            has_bookmark=bookmark_value(partition, self._bookmark_key) is not None,
+            read_at=parse_timestamp(partition.get(READ_AT_KEY)),
+            stored_marker=partition.get(MARKER_KEY),
+            was_running=partition.get(RUNNING_KEY) is True,
+            marker=str(context.get("sync_marker") or ""),
+            syncing=context.get("syncing") is True,
+            now=self.run_end,
+            recheck=self.recheck,
+            key=str(context["connection_id"]),
+        )
 
     # --- requests -----------------------------------------------------------------------
 
@@ -299,7 +342,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         mark_seen(partition, self._tap.run_started_at.date())
         try:
             if not self._disabled:
-                yield from self._read_connection(context, partition)
+                reason = self.read_reason(context, partition)
+                self.read_reasons[reason] = self.read_reasons.get(reason, 0) + 1
+                if reason is not None:
+                    yield from self._read_connection(context, partition)
         finally:
             clear_transient(partition)
 
@@ -308,11 +354,11 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     ) -> Iterator[dict[str, Any]]:
         """Read every window of one connection, oldest first; emit new or changed rows.
 
-        The bookmark follows each row (so a STATE written at any moment, even by a
-        SIGTERM handler, covers exactly the rows already written) and takes its
-        final value after the last window, together with the digests of the rows
-        the next run will read again (the overlap): those are emitted again only if
-        they changed.
+        The bookmark is committed once, after the connection's last row was written
+        (a STATE written meanwhile, even by a SIGTERM handler, holds the previous
+        bookmark: behind the rows, never ahead), together with the digests of the
+        rows the next run will read again (the overlap; emitted again only if they
+        changed) and what the re-check rule needs (:data:`READ_AT_KEY`...).
         """
         connection_id = str(context["connection_id"])
         previous = self._trusted_bookmark(partition, connection_id)
@@ -320,7 +366,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         start = self._read_start(previous)
         oldest = format_timestamp(start)
         progress = ReadProgress()
-        seen: dict[str, tuple[datetime, str]] = {}
+        # Per start: the parsed start, the row, and its digest once computed. A digest is
+        # needed to compare with the previous run's overlap (when there is one) and, at
+        # the end, for the rows inside the next run's overlap.
+        seen: dict[str, tuple[datetime, dict[str, Any], str | None]] = {}
         windows = plan_windows(start, self.run_end)
         self._log_plan(connection_id, windows)
         fetched = self._tap.prefetcher.take(
@@ -328,11 +377,10 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         )
         self._probing = False
         for rows in fetched.windows:
-            for row in rows:
-                if row["started_at"] in seen or row["started_at"] < oldest:
+            for started, row in rows:
+                started_at = row["started_at"]
+                if started_at in seen or started_at < oldest:
                     continue
-                started, digest = _when(row["started_at"]), row_digest(row)
-                seen[row["started_at"]] = (started, digest)
                 if started > self.run_end:
                     self.note_malformed(
                         "sync starting after the run started",
@@ -340,18 +388,60 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                         f"{row['started_at']}, after this run started; it is emitted, but "
                         "the bookmark stays at the run's start",
                     )
-                # A SIGTERM between the record and its bookmark would write a STATE
-                # without that row's bookmark: hold it until both are done.
-                with self._tap.deferred_termination():
-                    if digest not in unchanged:
-                        yield row
-                    progress.observe(started, running=row["ended_at"] is None)
-                    self._commit(partition, previous, progress, complete=False)
-        if fetched.stopped_by is not None:
-            return  # incomplete read: the bookmark keeps what was emitted
-        bookmark = self._commit(partition, previous, progress, complete=True)
-        if bookmark is not None:
-            partition[RECENT_KEY] = recent_digests(seen.values(), bookmark - self.overlap)
+                # Written straight (trusted rows), a row stays as it is: its digest can
+                # wait; the SDK's path may prune it in place once written.
+                lazy = not unchanged and self._direct_records is True
+                digest = None if lazy else row_digest(row)
+                seen[started_at] = (started, row, digest)
+                progress.observe(started, running=row["ended_at"] is None)
+                if digest is None or digest not in unchanged:
+                    yield row
+        with self._tap.deferred_termination():  # the partition's keys change together
+            if fetched.stopped_by is not None:
+                # Incomplete read: the bookmark covers what was read; the next run reads
+                # this connection again whatever its status says.
+                self._commit(partition, previous, progress, complete=False)
+                for name in (READ_AT_KEY, MARKER_KEY, RUNNING_KEY):
+                    partition.pop(name, None)
+                return
+            bookmark = self._commit(partition, previous, progress, complete=True)
+            if bookmark is not None:
+                floor = bookmark - self.overlap
+                partition[RECENT_KEY] = recent_digests(
+                    (
+                        (started, digest or _content_digest(row))
+                        for started, row, digest in seen.values()
+                        if started >= floor
+                    ),
+                    floor,
+                )
+            partition[READ_AT_KEY] = query_time(self.run_end)
+            partition[MARKER_KEY] = str(context.get("sync_marker") or "")
+            if progress.running_starts:
+                partition[RUNNING_KEY] = True
+            else:
+                partition.pop(RUNNING_KEY, None)
+
+    @override
+    def log_skips(self) -> None:
+        super().log_skips()
+        if not self.read_reasons:
+            return
+        left_out = self.read_reasons.get(None, 0)
+        read = ", ".join(
+            f"{reason} {count}"
+            for reason, count in sorted(self.read_reasons.items(), key=str)
+            if reason is not None
+        )
+        self.logger.info(
+            "Stream '%s': read the history of %d connections (%s); left out %d where no sync "
+            "can have started or ended since their last read (sync_history_recheck_hours=%s).",
+            self.name,
+            sum(self.read_reasons.values()) - left_out,
+            read or "none",
+            left_out,
+            self.config.get("sync_history_recheck_hours", DEFAULT_RECHECK_HOURS),
+        )
 
     def _trusted_bookmark(
         self, partition: Mapping[str, Any], connection_id: str, *, report: bool = True
@@ -455,21 +545,36 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         """
         if self._disabled:
             return []
+        partition = self._peek_partition(str(context["connection_id"]))
+        if self.read_reason(context, partition) is None:
+            return []
         if not self._endpoint_confirmed:
             if self._probing:
                 return None
             self._probing = True
-        start = self._read_start(self._peek_bookmark(str(context["connection_id"])))
+        start = self._read_start(self._peeked_bookmark(partition))
         windows = plan_windows(start, self.run_end)
         return [(self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows))]
 
-    def _peek_bookmark(self, connection_id: str) -> datetime | None:
+    def planned_requests(self, context: dict[str, Any]) -> int:
+        """Windows this run will ask for, for one connection (0: left out; for the plan)."""
+        if self._disabled:
+            return 0
+        partition = self._peek_partition(str(context["connection_id"]))
+        if self.read_reason(context, partition) is None:
+            return 0
+        start = self._read_start(self._peeked_bookmark(partition))
+        return len(plan_windows(start, self.run_end))
+
+    def _peeked_bookmark(self, partition: Mapping[str, Any]) -> datetime | None:
+        """The bookmark a read will start from (an unusable one counts as none), unreported."""
+        return self._trusted_bookmark(partition, "", report=False)
+
+    def _peek_partition(self, connection_id: str) -> dict[str, Any]:
+        """The connection's partition as it is ({} when none), without creating one."""
         manager = self.state_manager
         assert isinstance(manager, IndexedStateManager)  # noqa: S101
-        partition = manager.peek_context_state({"connection_id": connection_id})
-        if partition is None:
-            return None
-        return self._trusted_bookmark(partition, connection_id, report=False)
+        return manager.peek_context_state({"connection_id": connection_id}) or {}
 
     def _fetch_windows(self, context: Context | dict[str, Any], windows: list[Window]) -> Fetched:
         """Rows of each window in order, stopping at the first refused one (thread-safe)."""
@@ -484,37 +589,32 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
 
     def _fetch_window(
         self, context: Context | dict[str, Any], window: Window
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """All rows of one window (every page), oldest start first, or why it stopped."""
+    ) -> tuple[list[tuple[datetime, dict[str, Any]]], str | None]:
+        """All rows of one window (every page) with their start, oldest first, or why it stopped."""
         ref = ConnectionRef.from_context(context)
         path = f"/connections/{quote(ref.connection_id, safe='')}/sync-history"
         params = {"start_time": query_time(window.start), "end_time": query_time(window.end)}
         items, stopped_by = self.fetch_list_or_reason(path, context, params)
         if stopped_by is not None:
             return [], stopped_by
-        rows = [row for row in (parse_sync_item(item, ref) for item in items) if row]
+        rows = [row for row in (parse_sync_item_at(item, ref) for item in items) if row]
         if len(rows) < len(items):
             self.logger.debug(
                 "Ignored %d sync-history items without a start for connection %s.",
                 len(items) - len(rows),
                 ref.connection_id,
             )
-        return sorted(rows, key=lambda row: row["started_at"]), None
+        rows.sort(key=lambda pair: pair[1]["started_at"])
+        return rows, None
 
 
 @dataclass
 class Fetched:
     """What one connection's windows returned."""
 
-    windows: list[list[dict[str, Any]]] = field(default_factory=list)
+    windows: list[list[tuple[datetime, dict[str, Any]]]] = field(default_factory=list)
     #: Why the read stopped early (vanished connection, refused, endpoint absent).
     stopped_by: str | None = None
-
-
-def _when(value: str) -> datetime:
-    parsed = parse_timestamp(value)
-    assert parsed is not None  # noqa: S101 - rows carry a normalised start
-    return parsed
 
 
 class ConnectionStatusHistoryStream(
@@ -536,6 +636,7 @@ class ConnectionStatusHistoryStream(
     #: See SyncHistoryStream; this bookmark moves only on a change, so it dates nothing.
     prunable_partitions = True
     bookmark_dates_partition = False
+    trusted_rows = True  # rows built by status_history.status_row, typed per column
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
         th.Property(

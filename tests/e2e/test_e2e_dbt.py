@@ -45,7 +45,12 @@ def sim() -> Iterator[Simulator]:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {"TAP_FIVETRAN_META_START_DATE": format_timestamp(START), **extra}
+    # Runs minutes apart: every schema config is read every run, so the changes show.
+    return {
+        "TAP_FIVETRAN_META_START_DATE": format_timestamp(START),
+        "TAP_FIVETRAN_META_SCHEMA_REFRESH_HOURS": "0",
+        **extra,
+    }
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> None:

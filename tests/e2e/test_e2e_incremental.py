@@ -93,8 +93,10 @@ def test_meltano_state_round_trip_reads_only_new_history(
     sim.reset_counts()
     second = meltano_run(warehouse, sim.url, extra_env=_env(sim))
     _assert_ok(second)
-    # Only the new window per connection: one request each, no re-read of the first week.
-    assert _sync_history_requests(sim) == len(sim.dataset.connections)
+    # Only the new window, and only of connections where a sync can have started or ended
+    # in those 12 hours (docs/history.md): at most one request each, no re-read of the
+    # first week. The row counts below show that nothing was missed.
+    assert 0 < _sync_history_requests(sim) <= len(sim.dataset.connections)
     rows_after = sim.expected_counts(start=start)["sync_history"]
     assert warehouse.count("sync_history") == rows_after
     # Only new or changed rows were sent again: the new syncs, plus at most one running
