@@ -46,6 +46,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -375,6 +376,7 @@ class LineOutput:
     def __init__(self) -> None:
         self._pending = bytearray()
         atexit.register(self._flush_at_exit)
+        _OUTPUTS.add(self)
 
     def _flush_at_exit(self) -> None:
         """Flush what is left at exit; a reader that went away is no reason for a traceback."""
@@ -423,6 +425,21 @@ class LineOutput:
                 binary.write(self._pending)
                 self._pending.clear()
             binary.flush()
+
+
+#: Every LineOutput of the process, for :func:`flush_pending_output`.
+_OUTPUTS: weakref.WeakSet[LineOutput] = weakref.WeakSet()
+
+
+def flush_pending_output() -> None:
+    """Write every message line still pending, before a failure is reported.
+
+    A reader that shows the last line the tap wrote (Meltano's ``config test``) then
+    sees the error after the messages, not a message written at exit after it.
+    """
+    for output in list(_OUTPUTS):
+        with contextlib.suppress(OSError, ValueError):
+            output.flush()
 
 
 _HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT}

@@ -45,6 +45,7 @@ from tap_fivetran_meta.message_volume import (
     CompactStateWriter,
     StateFlushingWriter,
     StateThrottle,
+    flush_pending_output,
 )
 from tap_fivetran_meta.partition_state import prune
 from tap_fivetran_meta.prefetch import Prefetcher
@@ -248,7 +249,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "sync_history_recheck_hours",
-        th.NumberType(minimum=0),
+        # Whole hours: Meltano passes a decimal setting to the tap as a Decimal it then
+        # fails to serialise.
+        th.IntegerType(minimum=0, maximum=8760),
         default=24,
         description="sync_history: an incremental run asks for a connection's history only "
         "when it is new, its last success, failure or sync state moved, a sync runs or was "
@@ -257,7 +260,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "schema_refresh_hours",
-        th.NumberType(minimum=0),
+        th.IntegerType(minimum=0, maximum=8760),
         default=24,
         description="Schema-config streams (connection_schema_settings ... table_lineage): "
         "read a connection's schema config when it is new or its last read is older than "
@@ -704,7 +707,11 @@ def _readable_errors(
         sources: How the user named each input file, by kind (``state``, ``catalog``).
     """
     try:
-        yield
+        try:
+            yield
+        except BaseException:
+            flush_pending_output()  # the messages written so far come before the error
+            raise
     except RunInterrupted as stopped:
         stopped.finish()
         logger.error(  # noqa: TRY400

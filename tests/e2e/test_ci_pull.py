@@ -102,11 +102,13 @@ def test_state_is_carried_between_two_pulls(
     second = pull(sim, warehouse, tmp_path)
     assert second.returncode == 0, second.stderr[-4000:]
     second_marks = bookmarks(state_file)
-    # The first run read 18 days in 7-day windows; the second only since its bookmarks.
+    # The first run read 18 days in windows of under 7 days; the second reads one window,
+    # and only for the connections where a sync can have started or ended since.
     assert first_requests >= 3 * len(first_marks)
-    assert sim.request_counts()[HISTORY] == len(second_marks)
+    moved = {c for c, mark in first_marks.items() if second_marks[c] > mark}
     assert all(second_marks[c] >= mark for c, mark in first_marks.items())
-    assert any(second_marks[c] > mark for c, mark in first_marks.items())
+    assert moved
+    assert len(moved) <= sim.request_counts()[HISTORY] <= len(second_marks)
     rows = warehouse.count("sync_history")
     keys = warehouse.query(
         f'select count(*) from (select distinct connection_id, started_at from "{warehouse.schema}".sync_history) k'
