@@ -7,9 +7,10 @@
 (account, groups, destinations and their details, connections, per connection its sync
 history in windows of just under 7 days and its schema config, connector types, users and
 teams with their memberships, roles, webhooks, transformations, transformation projects
-and their details), every list page at the API's maximum size. It writes the same records
-as JSON lines (``{"stream": ..., "record": ...}``), built with the tap's own pure row
-functions (``parse_sync_item``, ``flatten``, ``status_row``, ``health.derived_columns``,
+and their details, hybrid deployment agents, proxy agents and the connections each serves,
+private links, system keys, log services and their details), every list page at the
+API's maximum size. It writes the same records as JSON lines (``{"stream": ...,
+"record": ...}``), built with the tap's own pure row functions (``parse_sync_item``, ``flatten``, ``status_row``, ``health.derived_columns``,
 ``destination_name``), so the benchmark compares what a framework costs on top of the
 same work: HTTP, JSON parsing, building rows, ``json.dumps``. No Singer envelope, no
 state, no retries, no rate budget, no redaction of account-level items, and no
@@ -90,15 +91,21 @@ class Api:
                 return found
 
 
+ACCOUNT: dict[str, str] = {}
+
+
 def emit(stream: str, record: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps({"stream": stream, "record": record}) + "\n")
+    """One record as a JSON line, with the account id every row of the tap carries."""
+    sys.stdout.write(json.dumps({"stream": stream, "record": {**record, **ACCOUNT}}) + "\n")
 
 
 def query_time(value: Any) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def connection_record(item: dict[str, Any], now: Any) -> dict[str, Any]:
+def connection_record(
+    item: dict[str, Any], now: Any, infra: health.Infrastructure
+) -> dict[str, Any]:
     """The processed connection (derived columns and flattened status), as the tap builds it."""
     row = dict(item)
     for name in ("created_at", "succeeded_at", "failed_at"):
@@ -113,7 +120,7 @@ def connection_record(item: dict[str, Any], now: Any) -> dict[str, Any]:
     row["is_historical_sync"] = status.get("is_historical_sync")
     row["rescheduled_for"] = status.get("rescheduled_for")
     row.pop("connect_card", None)
-    row.update(health.derived_columns(row, now=now, slack_minutes=60))
+    row.update(health.derived_columns(row, now=now, slack_minutes=60, infra=infra))
     return row
 
 
@@ -193,6 +200,42 @@ def schema_rows(
     }
 
 
+def infrastructure(api: Api, pool: ThreadPoolExecutor) -> health.Infrastructure:
+    """The account-level lists the tap reads before the connections, emitted as it does."""
+    lists = {
+        name: api.items(path)
+        for name, path in (
+            ("hybrid_deployment_agents", "/hybrid-deployment-agents"),
+            ("proxy_agents", "/proxy"),
+            ("private_links", "/private-links"),
+            ("system_keys", "/system-keys"),
+            ("external_logging", "/external-logging"),
+        )
+    }
+    served = pool.map(
+        lambda p: api.items(f"/proxy/{quote(p['id'], safe='')}/connections"),
+        lists["proxy_agents"],
+    )
+    for proxy, connections in zip(lists["proxy_agents"], served, strict=True):
+        proxy["connection_ids"] = sorted({c["connection_id"] for c in connections})
+    logs = pool.map(
+        lambda log: api.data(f"/external-logging/{quote(log['id'], safe='')}"),
+        lists["external_logging"],
+    )
+    lists["external_logging"] = [
+        {**log, **(detail or {})}
+        for log, detail in zip(lists["external_logging"], logs, strict=True)
+    ]
+    for stream, items in lists.items():
+        for item in items:
+            emit(stream, item)
+    return health.Infrastructure(
+        hybrid_deployment_agents={a["id"]: a for a in lists["hybrid_deployment_agents"]},
+        proxy_agents={p["id"]: p for p in lists["proxy_agents"]},
+        private_links={link["id"]: link for link in lists["private_links"]},
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api-url", required=True)
@@ -208,7 +251,10 @@ def main() -> int:
     api = Api(args.api_url, args.key, args.secret, args.concurrency)
     pool = ThreadPoolExecutor(args.concurrency)
 
-    emit("account", api.data("/account/info") or {})
+    account = api.data("/account/info") or {}
+    ACCOUNT["account_id"] = str(account.get("account_id"))
+    emit("account", account)
+    infra = infrastructure(api, pool)
     for stream, path in (
         ("groups", "/groups"),
         ("connector_types", "/metadata/connector-types"),
@@ -240,7 +286,7 @@ def main() -> int:
     for item, (history, schemas) in zip(
         connections, pool.map(per_connection, connections), strict=True
     ):
-        record = connection_record(item, now)
+        record = connection_record(item, now, infra)
         emit("connections", record)
         for row in history:
             emit("sync_history", row)
