@@ -10,10 +10,11 @@ teams with their memberships, roles, webhooks, transformations, transformation p
 and their details, hybrid deployment agents, proxy agents and the connections each serves,
 private links, system keys, log services and their details), every list page at the
 API's maximum size. It writes the same records as JSON lines (``{"stream": ...,
-"record": ...}``), built with the tap's own pure row functions (``parse_sync_item``, ``flatten``, ``status_row``, ``health.derived_columns``,
-``destination_name``), so the benchmark compares what a framework costs on top of the
-same work: HTTP, JSON parsing, building rows, ``json.dumps``. No Singer envelope, no
-state, no retries, no rate budget, no redaction of account-level items, and no
+"record": ...}``), built with the tap's own pure row functions (``parse_sync_item``,
+``flatten``, ``status_row``, ``health.derived_columns``, ``destination_name``), so the
+benchmark compares what a framework costs on top of the same work: HTTP, JSON parsing,
+building rows, ``json.dumps``. No Singer envelope, no state, no retries, no rate budget,
+no redaction of account-level items, and no
 singer-sdk: only the tap's pure modules are imported.
 """
 
