@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import tap_fivetran_meta.tap as tap_module
-from tap_fivetran_meta.ratelimit import RateBudget
+from tap_fivetran_meta.api.ratelimit import RateBudget
 
 
 def _report_peak() -> None:

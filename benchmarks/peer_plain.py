@@ -32,17 +32,17 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tap_fivetran_meta import health, recheck
-from tap_fivetran_meta.lineage import (
+from tap_fivetran_meta.rules import health, recheck
+from tap_fivetran_meta.rules.lineage import (
     destination_database,
     destination_fqn,
     destination_name,
 )
-from tap_fivetran_meta.schema_config import flatten
-from tap_fivetran_meta.status_history import status_row
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
-from tap_fivetran_meta.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
-from tap_fivetran_meta.windows import plan_windows
+from tap_fivetran_meta.rules.schema_config import flatten
+from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item
+from tap_fivetran_meta.rules.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.windows import plan_windows
 
 PAGE = 1000
 V2 = "application/json;version=2"

@@ -5,13 +5,63 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fivetran_sim.faults import FaultRule
 from fivetran_sim.timefmt import from_us, parse
 
-if TYPE_CHECKING:
-    from fivetran_sim.simulator import Simulator
+
+class SimControls(Protocol):
+    """What the admin API drives (implemented by :class:`fivetran_sim.Simulator`).
+
+    A protocol rather than the Simulator class: the simulator builds its admin API, so
+    this module must not import the simulator back.
+    """
+
+    @property
+    def now(self) -> datetime:
+        """The simulator clock."""
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests served per endpoint."""
+
+    def total_requests(self) -> int:
+        """All requests served."""
+
+    def reset_counts(self) -> None:
+        """Zero the request counters."""
+
+    def reset_rate_limit(self) -> None:
+        """Refill the simulated hourly quota."""
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules in force."""
+
+    def add_fault(self, rule: FaultRule) -> None:
+        """Add a fault rule."""
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+
+    def advance(self, minutes: float) -> None:
+        """Move the clock forward."""
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Delete a connection."""
+
+    def vanish_after_list(self, connection_id: str) -> None:
+        """Let a connection show in the list but answer 404 afterwards."""
+
+    def mutate_connection(self, connection_id: str, **changes: Any) -> None:
+        """Change a connection's status fields."""
+
+    def edit_table(self, connection_id: str, schema: str, table: str, **changes: Any) -> None:
+        """Change, add or remove a table in a connection's schema config."""
+
+    def expected_counts(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, int]:
+        """Records a complete tap run should emit per stream."""
 
 
 class AdminError(Exception):
@@ -82,9 +132,9 @@ def _wall_clock_note(now: datetime) -> dict[str, Any]:
 
 
 class AdminApi:
-    """Dispatches admin requests to a :class:`Simulator`."""
+    """Dispatches admin requests to the simulator's controls."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimControls) -> None:
         """Bind to a simulator.
 
         Args:

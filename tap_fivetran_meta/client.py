@@ -16,18 +16,14 @@ from singer_sdk.authenticators import BasicAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 
-from tap_fivetran_meta.account_scope import ACCOUNT_ID, AccountScoped
-from tap_fivetran_meta.config_checks import api_url_hint
-from tap_fivetran_meta.errors import (
+from tap_fivetran_meta.api.errors import (
     FivetranAPIError,
     FivetranAuthError,
     UnresolvableHostError,
     unresolvable_host,
 )
-from tap_fivetran_meta.item_shape import check_item
-from tap_fivetran_meta.message_volume import MessageVolumeMixin
-from tap_fivetran_meta.pagination import FivetranCursorPaginator
-from tap_fivetran_meta.payload import (
+from tap_fivetran_meta.api.pagination import FivetranCursorPaginator
+from tap_fivetran_meta.api.payload import (
     BodyTooDeepError,
     MalformedBodyError,
     MalformedEnvelopeError,
@@ -35,9 +31,13 @@ from tap_fivetran_meta.payload import (
     list_items,
     response_payload,
 )
-from tap_fivetran_meta.prefetch import read_ahead
-from tap_fivetran_meta.redact import scrub_auth_tokens
-from tap_fivetran_meta.timeutil import normalize_timestamp, utcnow
+from tap_fivetran_meta.rules.config_checks import api_url_hint
+from tap_fivetran_meta.rules.item_shape import check_item
+from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.timeutil import normalize_timestamp, utcnow
+from tap_fivetran_meta.runtime.account_scope import ACCOUNT_ID, AccountScoped
+from tap_fivetran_meta.runtime.prefetch import read_ahead
+from tap_fivetran_meta.runtime.sdk_hooks import MessageHooks, send_prepared
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -50,12 +50,14 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-    from tap_fivetran_meta.tap import TapFivetranMeta
 
 ACCEPT_V2 = "application/json;version=2"
 ACCEPT_V1 = "application/json"
 VERSIONED_PREFIXES = ("/connections", "/destinations")
 MAX_BACKOFF_SECONDS = 60.0
+#: The backoff jitter's own generator: drawing from the module-level one would move
+#: the random state of whatever else runs in the process (a caller's seeded draws).
+_JITTER = random.Random()  # noqa: S311 - jitter, not crypto
 #: Failures worth another attempt (the SDK's own list): throttling, 5xx, transport.
 RETRIABLE_ERRORS = (
     ConnectionResetError,
@@ -151,7 +153,7 @@ class HeaderBasicAuthenticator(BasicAuthenticator):
         return request
 
 
-class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
+class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     """Base stream for every Fivetran REST endpoint.
 
     Subclasses set ``name``, ``path``, ``primary_keys`` and ``schema`` and, where
@@ -171,8 +173,6 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     timestamp_fields: ClassVar[tuple[str, ...]] = ()
     #: Describes what this stream needs, for the 403 message (e.g. "CONNECTOR at READ").
     permission_hint: ClassVar[str] = ""
-
-    _tap: TapFivetranMeta
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -196,7 +196,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @override
     @property
     def requests_session(self) -> requests.Session:
-        return self._tap.http_session
+        return self.services.http_session
 
     @override
     @cached_property
@@ -214,7 +214,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @override
     @cached_property
     def user_agent(self) -> str:
-        return self._tap.user_agent
+        return self.services.user_agent
 
     @override
     @property
@@ -245,8 +245,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         body) is retried up to ``max_retries`` times after :meth:`seconds_before_retry`.
         Every wait is interruptible (see shutdown.py).
         """
-        stop = self._tap.stop
-        attempt_once = self._tap.rate_budget.wrap(stop.guard(func))
+        stop = self.services.stop
+        attempt_once = self.services.rate_budget.wrap(stop.guard(func))
 
         def with_retries(*args: Any, **kwargs: Any) -> Any:
             attempt = 1
@@ -266,7 +266,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @cached_property
     def _budgeted_request(self) -> Callable[..., requests.Response]:
         """``_request`` with budget and retries, built once (the wrappers are reentrant)."""
-        return self.request_decorator(self._request)
+        return self.request_decorator(send_prepared(self))
 
     def fetch_data(self, path: str, context: Context | None) -> dict[str, Any] | None:
         """GET one object (``data``) with the stream's auth, retries and error mapping.
@@ -370,8 +370,8 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     def _listed_items(self, context: Context | None) -> Iterable[Any]:
         """The stream's own items: the list read ahead, when it was, else the API's pages."""
         key = self.list_prefetch_key
-        if context is None and self._tap.prefetcher.is_pending(key):
-            items, _ = self._tap.prefetcher.take(key, lambda: ([], None))  # type: ignore[var-annotated]
+        if context is None and self.services.prefetcher.is_pending(key):
+            items, _ = self.services.prefetcher.take(key, lambda: ([], None))
             yield from items
             return
         yield from super().request_records(context)
@@ -397,7 +397,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         error is raised there, as in a sequential run. Output does not change.
         """
         path = str(self.path)
-        self._tap.prefetcher.submit(
+        self.services.prefetcher.submit(
             self.list_prefetch_key, lambda: self.fetch_list_or_reason(path, None)
         )
 
@@ -406,7 +406,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         records = super().get_records(context)
-        prefetcher = self._tap.prefetcher
+        prefetcher = self.services.prefetcher
         if not prefetcher.enabled or not self.child_streams:
             yield from records
             return
@@ -435,7 +435,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
                     ready = False
                     continue
                 planned.extend(jobs)
-        self._tap.prefetcher.submit_all(planned)  # one task per parent
+        self.services.prefetcher.submit_all(planned)  # one task per parent
         return ready
 
     def with_details(
@@ -449,7 +449,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         The detail is None when the object vanished since it was listed (counted in
         the summary warning). Items come out in list order, whatever the concurrency.
         """
-        prefetcher = self._tap.prefetcher
+        prefetcher = self.services.prefetcher
 
         def fetch(item: dict[str, Any]) -> Callable[[], dict[str, Any] | None]:
             return lambda: self.fetch_data(path_of(item), context)
@@ -469,7 +469,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         """Request work this child stream can do ahead of time for one parent context.
 
         Each item is ``(key, job)``: ``job()`` performs the requests and returns their
-        result; the stream later calls ``self._tap.prefetcher.take(key, job)`` to get it.
+        result; the stream later calls ``self.services.prefetcher.take(key, job)`` to get it.
         None means "not yet": the parent asks again a little later.
         """
         return ()
@@ -690,7 +690,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             return asked
         base = float(self.config.get("retry_backoff_base", 1.0))
         ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+        return _JITTER.uniform(ceiling / 2, ceiling)
 
     def _log_retry(self, exc: BaseException, wait: float, attempt: int) -> None:
         response = getattr(exc, "response", None)
@@ -717,7 +717,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
                 skipped=True,
             )
             return None
-        self._tap.activation.begin(self)
+        self.services.activation.begin(self)
         for field in self.timestamp_fields:
             _normalize_path(row, field.split("."))
         return super().post_process(row, context)
@@ -735,7 +735,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
             complete = not self._resource_unavailable and not self._malformed_skipped
-            self._tap.activation.finish(self, complete=complete)
+            self.services.activation.finish(self, complete=complete)
             self.log_skips()
 
     def log_skips(self) -> None:
@@ -747,7 +747,7 @@ class FivetranStream(AccountScoped, MessageVolumeMixin, RESTStream[str | None]):
             summary = ", ".join(f"{k}: {v}" for k, v in sorted(self.malformed_counts.items()))
             activation = (
                 " No ACTIVATE_VERSION for it in this run (the read was not complete)."
-                if self._malformed_skipped and self._tap.activation.enabled
+                if self._malformed_skipped and self.services.activation.enabled
                 else ""
             )
             self.logger.warning(

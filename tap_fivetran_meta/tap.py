@@ -21,16 +21,23 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_fivetran_meta import __version__
-from tap_fivetran_meta.activation import ActivationTracker
-from tap_fivetran_meta.config_checks import (
+from tap_fivetran_meta.api.http_session import ApiSession
+from tap_fivetran_meta.api.ratelimit import RateBudget
+from tap_fivetran_meta.api.redirects import apply_redirect_policy
+from tap_fivetran_meta.api.transport import MEBIBYTE, BoundedAdapter
+from tap_fivetran_meta.rules.config_checks import (
     env_config_errors,
     semantic_config_errors,
     without_secret_values,
 )
-from tap_fivetran_meta.connection_index import ConnectionIndex
-from tap_fivetran_meta.filters import Filters
-from tap_fivetran_meta.http_session import ApiSession
-from tap_fivetran_meta.input_files import (
+from tap_fivetran_meta.rules.filters import Filters
+from tap_fivetran_meta.rules.lineage import destination_database
+from tap_fivetran_meta.rules.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
+from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.timeutil import utcnow
+from tap_fivetran_meta.runtime.activation import ActivationTracker
+from tap_fivetran_meta.runtime.connection_index import ConnectionIndex
+from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
     StreamBookmarkRules,
     check_shape,
@@ -39,30 +46,28 @@ from tap_fivetran_meta.input_files import (
     read_json_file,
     unwrap_meltano_state,
 )
-from tap_fivetran_meta.lineage import destination_database
-from tap_fivetran_meta.log_levels import install_log_filters
-from tap_fivetran_meta.message_volume import (
-    CompactStateWriter,
+from tap_fivetran_meta.runtime.log_levels import install_log_filters
+from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
     flush_pending_output,
 )
-from tap_fivetran_meta.partition_state import prune
-from tap_fivetran_meta.prefetch import Prefetcher
-from tap_fivetran_meta.progress import RunProgress
-from tap_fivetran_meta.ratelimit import RateBudget
-from tap_fivetran_meta.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
-from tap_fivetran_meta.redact import scrub_auth_tokens
-from tap_fivetran_meta.redirects import apply_redirect_policy
-from tap_fivetran_meta.shutdown import RunInterrupted, StopSignal, exit_after_interrupt, signal_name
+from tap_fivetran_meta.runtime.partition_state import prune
+from tap_fivetran_meta.runtime.prefetch import Prefetcher
+from tap_fivetran_meta.runtime.progress import RunProgress
+from tap_fivetran_meta.runtime.sdk_hooks import TapHooks
+from tap_fivetran_meta.runtime.shutdown import (
+    RunInterrupted,
+    StopSignal,
+    exit_after_interrupt,
+    signal_name,
+)
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
     ConnectionsStream,
     DestinationsStream,
 )
-from tap_fivetran_meta.timeutil import utcnow
-from tap_fivetran_meta.transport import MEBIBYTE, BoundedAdapter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -270,7 +275,7 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-class TapFivetranMeta(Tap):
+class TapFivetranMeta(TapHooks, Tap):
     """Singer tap for Fivetran account metadata."""
 
     name = "tap-fivetran-meta"
@@ -440,7 +445,7 @@ class TapFivetranMeta(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install_log_filters(self.name, (stream_type.name for stream_type in STREAM_TYPES))
         self._state_notes: list[str] = []
-        self._parse_env = bool(kwargs.get("parse_env_config"))
+        self._reads_env_config = bool(kwargs.get("parse_env_config"))
         if _is_parsed(kwargs.get("catalog")):
             check_shape(kwargs["catalog"], "catalog")
         if _is_parsed(kwargs.get("state")):
@@ -452,11 +457,11 @@ class TapFivetranMeta(Tap):
             super().__init__(*args, **kwargs)
         except ValueError:
             # singer-sdk's own reading of TAP_FIVETRAN_META_* (e.g. int("abc")).
-            errors = self._env_errors() if self._parse_env else []
+            errors = self._env_errors() if self._reads_env_config else []
             if not errors:
                 raise
             raise ConfigValidationError("Config validation failed", errors=errors) from None
-        self._state_writer = CompactStateWriter(self.message_writer)
+        self.use_compact_state_writer()
         self.stop.on_finish(self._after_interrupt)
         self._prune_stale_partitions()
         self._check_catalog_streams()
@@ -553,8 +558,8 @@ class TapFivetranMeta(Tap):
             if held is not None:
                 self._held_signal = held
 
-    @override
-    def _handle_termination(self, signum: int, frame: Any) -> None:
+    def on_termination_signal(self, signum: int, frame: Any) -> None:
+        """SIGTERM/SIGINT (the SDK's handler hook, see sdk_hooks.TapHooks): stop the run."""
         if self.stop.requested:
             return  # already stopping: a second signal must not interrupt the shutdown
         self.stop.request(signum)
@@ -563,6 +568,15 @@ class TapFivetranMeta(Tap):
             return
         raise self.stop.interrupted(signum)
 
+    def stop_workers(self) -> None:
+        """After a failure on the main thread: no more requests from worker threads.
+
+        Interpreter exit joins the read-ahead pool, which would otherwise go on
+        retrying and draining queued requests after the error was reported.
+        """
+        self.stop.halt()
+        self.prefetcher.abandon()
+
     def _after_interrupt(self, stopped: RunInterrupted) -> None:
         """Once a signal's stop has unwound: drop queued work, write one last STATE.
 
@@ -570,7 +584,7 @@ class TapFivetranMeta(Tap):
         """
         self.prefetcher.abandon()
         try:
-            self._state_writer.write_state(self.state)
+            self.write_state_now()
             sys.stdout.flush()
         except OSError as exc:  # the target went away: nothing more can be delivered
             self.logger.warning("Could not write the final STATE after the signal: %s", exc)
@@ -583,10 +597,17 @@ class TapFivetranMeta(Tap):
 
     # --- config validation ---------------------------------------------------------------
 
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def validate_all_config(
+        self, sdk_validation: Callable[[], list[str]], *, raise_errors: bool = True
+    ) -> list[str]:
+        """The SDK's schema checks (``sdk_validation``) plus the tap's own, every error once.
+
+        Called for the SDK's config validation (see sdk_hooks.TapHooks). Semantic rules
+        and the environment's values join the schema's errors; no error shows the value
+        of a secret setting.
+        """
         semantic = semantic_config_errors(self.config, now=utcnow())
-        if self._parse_env:
+        if self._reads_env_config:
             semantic = [*self._env_errors(), *semantic]
         secrets = {
             name
@@ -594,7 +615,7 @@ class TapFivetranMeta(Tap):
             if prop.get("secret")
         }
         try:
-            errors = super()._validate_config(raise_errors=raise_errors)
+            errors = sdk_validation()
         except ConfigValidationError as exc:
             schema_errors = [without_secret_values(error, secrets) for error in exc.errors]
             raise ConfigValidationError(
@@ -608,7 +629,7 @@ class TapFivetranMeta(Tap):
 
     @classmethod
     def _env_errors(cls) -> list[str]:
-        return env_config_errors(cls.config_jsonschema, cls._env_var_prefix, os.environ)
+        return env_config_errors(cls.config_jsonschema, cls.env_var_prefix(), os.environ)
 
     # --- test connection -----------------------------------------------------------------
 

@@ -30,7 +30,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     def record(self: object, seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr("tap_fivetran_meta.shutdown.StopSignal.sleep", record)
+    monkeypatch.setattr("tap_fivetran_meta.runtime.shutdown.StopSignal.sleep", record)
     return slept
 
 

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
+from tap_fivetran_meta.rules.timeutil import parse_timestamp
 from tap_fivetran_meta.tap import TapFivetranMeta
-from tap_fivetran_meta.timeutil import parse_timestamp
 
 import api_fixtures
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 import requests_mock
 
-from tap_fivetran_meta.account_scope import ACCOUNT_ID, with_account_id
-from tap_fivetran_meta.errors import FivetranAPIError
+from tap_fivetran_meta.api.errors import FivetranAPIError
+from tap_fivetran_meta.runtime.account_scope import ACCOUNT_ID, with_account_id
 from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.tap import TapFivetranMeta
 

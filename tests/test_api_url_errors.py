@@ -11,7 +11,7 @@ import requests
 import requests_mock
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
-from tap_fivetran_meta.errors import FivetranAPIError, UnresolvableHostError, unresolvable_host
+from tap_fivetran_meta.api.errors import FivetranAPIError, UnresolvableHostError, unresolvable_host
 
 import api_fixtures as fx
 from tap_runner import catalog_selecting, run_tap

@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from tap_fivetran_meta.ratelimit import LOGGED_WAIT_SECONDS, RateBudget
+from tap_fivetran_meta.api.ratelimit import LOGGED_WAIT_SECONDS, RateBudget
 
 
 class FakeTime:

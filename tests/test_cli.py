@@ -66,7 +66,7 @@ def test_bad_config_is_one_readable_error(tmp_path: Path, config: dict, needle: 
 
 
 def test_http_to_loopback_is_allowed_by_config_checks() -> None:
-    from tap_fivetran_meta.config_checks import api_url_error
+    from tap_fivetran_meta.rules.config_checks import api_url_error
 
     assert api_url_error("http://127.0.0.1:8080/v1") is None
     assert api_url_error("http://localhost/v1") is None
@@ -112,7 +112,7 @@ def test_unknown_stream_in_catalog_is_refused(tmp_path: Path) -> None:
 def test_termination_is_held_until_a_record_and_its_state_are_done() -> None:
     import signal
 
-    from tap_fivetran_meta.shutdown import RunInterrupted
+    from tap_fivetran_meta.runtime.shutdown import RunInterrupted
     from tap_fivetran_meta.tap import TapFivetranMeta
 
     tap = TapFivetranMeta(config=fx.CONFIG, parse_env_config=False)

@@ -10,7 +10,7 @@ import requests
 import requests_mock
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError, PaginationLoopError
+from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError, PaginationLoopError
 from tap_fivetran_meta.tap import TapFivetranMeta
 
 import api_fixtures as fx

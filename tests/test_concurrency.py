@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.prefetch import Prefetcher, read_ahead
-from tap_fivetran_meta.timeutil import format_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp
+from tap_fivetran_meta.runtime.prefetch import Prefetcher, read_ahead
 
 from tap_runner import TapRun, run_tap
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
-from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError, PaginationLoopError
+from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError, PaginationLoopError
 
 from tap_runner import catalog_selecting, run_tap
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tap_fivetran_meta import health
+from tap_fivetran_meta.rules import health
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 

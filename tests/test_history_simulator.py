@@ -34,9 +34,9 @@ from history_helpers import (
 )
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
-from tap_fivetran_meta import recheck
+from tap_fivetran_meta.rules import recheck
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.tap import TapFivetranMeta
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

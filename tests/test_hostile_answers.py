@@ -21,9 +21,9 @@ import requests_mock
 from history_helpers import run_capture
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
-from tap_fivetran_meta.errors import FivetranAPIError, PaginationLoopError
-from tap_fivetran_meta.pagination import MAX_EMPTY_PAGES
-from tap_fivetran_meta.transport import ResponseTooLargeError
+from tap_fivetran_meta.api.errors import FivetranAPIError, PaginationLoopError
+from tap_fivetran_meta.api.pagination import MAX_EMPTY_PAGES
+from tap_fivetran_meta.api.transport import ResponseTooLargeError
 
 import api_fixtures as fx
 from tap_runner import catalog_selecting, run_tap
@@ -175,7 +175,7 @@ def test_a_detail_of_the_wrong_shape_is_checked_too(
 
 
 def test_a_sync_item_nested_too_deeply_keeps_its_row_without_the_extras() -> None:
-    from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
+    from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item
 
     item = {"start": "2026-11-27T10:00:00Z", "end": None, "status": None, "x": _nested(900)}
     row = parse_sync_item(item, ConnectionRef("c1"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tap_fivetran_meta.http_session import ApiSession
+from tap_fivetran_meta.api.http_session import ApiSession
 
 
 def prepared(url: str) -> requests.PreparedRequest:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tap_fivetran_meta.input_files import (
+from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
     StreamBookmarkRules,
     drop_outdated_bookmarks,

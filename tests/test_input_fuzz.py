@@ -16,7 +16,7 @@ import requests_mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tap_fivetran_meta.input_files import InputFileError, shape_problem
+from tap_fivetran_meta.runtime.input_files import InputFileError, shape_problem
 from tap_fivetran_meta.tap import TapFivetranMeta
 
 import api_fixtures as fx

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tap_fivetran_meta import lineage
-from tap_fivetran_meta.lineage import (
+from tap_fivetran_meta.rules import lineage
+from tap_fivetran_meta.rules.lineage import (
     DestinationName,
     destination_fqn,
     destination_name,

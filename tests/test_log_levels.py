@@ -13,7 +13,7 @@ from singer_sdk.exceptions import AbortedSyncFailedException, MaxRecordsLimitExc
 from singer_sdk.metrics import Metric, Point
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.log_levels import (
+from tap_fivetran_meta.runtime.log_levels import (
     PerObjectMetricsFilter,
     TapLogFilter,
     install_log_filters,

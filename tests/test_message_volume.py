@@ -12,11 +12,8 @@ from typing import Any
 from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 
-from tap_fivetran_meta.message_volume import (
-    CompactStateWriter,
-    StateFlushingWriter,
-    writes_rows_unchanged,
-)
+from tap_fivetran_meta.runtime.message_volume import StateFlushingWriter, writes_rows_unchanged
+from tap_fivetran_meta.runtime.sdk_hooks import CompactStateWriter
 from tap_fivetran_meta.tap import TapFivetranMeta
 
 import api_fixtures

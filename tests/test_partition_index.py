@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_fivetran_meta.partition_index import IndexedStateManager
+from tap_fivetran_meta.runtime.sdk_hooks import IndexedStateManager
 
 
 def managers(state: dict) -> tuple[StreamStateManager, IndexedStateManager]:

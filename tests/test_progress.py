@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from tap_fivetran_meta.progress import (
+from tap_fivetran_meta.api.ratelimit import RateBudget
+from tap_fivetran_meta.runtime.progress import (
     RequestPlan,
     RunProgress,
     announce_plan,
     budget_wait_seconds,
     duration_text,
 )
-from tap_fivetran_meta.ratelimit import RateBudget
 
 from tap_runner import run_tap
 

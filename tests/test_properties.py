@@ -9,7 +9,7 @@ import requests_mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_fivetran_meta import health
+from tap_fivetran_meta.rules import health
 
 import api_fixtures as fx
 from tap_runner import catalog_selecting, run_tap
@@ -148,7 +148,7 @@ sync_item = st.dictionaries(
 
 @given(st.one_of(sync_item, json_values))
 def test_sync_items_parse_or_are_skipped_never_raise(item: Any) -> None:
-    from tap_fivetran_meta.sync_items import OUTCOMES, ConnectionRef, parse_sync_item
+    from tap_fivetran_meta.rules.sync_items import OUTCOMES, ConnectionRef, parse_sync_item
 
     row = parse_sync_item(item, ConnectionRef("c1", "g1", "postgres"))
     if row is not None:
@@ -163,7 +163,7 @@ def test_sync_items_parse_or_are_skipped_never_raise(item: Any) -> None:
     )
 )
 def test_bookmark_reading_tolerates_any_stored_state(partition: dict[str, Any]) -> None:
-    from tap_fivetran_meta.partition_state import bookmark_timestamp
+    from tap_fivetran_meta.runtime.partition_state import bookmark_timestamp
 
     value = bookmark_timestamp(partition, "started_at")
     assert value is None or value.tzinfo is not None
@@ -171,7 +171,7 @@ def test_bookmark_reading_tolerates_any_stored_state(partition: dict[str, Any]) 
 
 @given(json_values)
 def test_scrub_never_keeps_a_mask_or_secret_key(value: Any) -> None:
-    from tap_fivetran_meta import redact
+    from tap_fivetran_meta.rules import redact
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):

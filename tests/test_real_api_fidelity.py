@@ -17,9 +17,9 @@ import pytest
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
 from fivetran_sim.config import TRIAL_RATE_LIMIT_PER_HOUR
-from tap_fivetran_meta.errors import FivetranAPIError
-from tap_fivetran_meta.ratelimit import RateBudget
-from tap_fivetran_meta.timeutil import format_timestamp
+from tap_fivetran_meta.api.errors import FivetranAPIError
+from tap_fivetran_meta.api.ratelimit import RateBudget
+from tap_fivetran_meta.rules.timeutil import format_timestamp
 
 from tap_runner import TapRun, catalog_selecting, run_tap
 

@@ -13,7 +13,7 @@ import requests_mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_fivetran_meta import redact
+from tap_fivetran_meta.rules import redact
 
 import api_fixtures as fx
 from tap_runner import run_tap

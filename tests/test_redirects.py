@@ -1,4 +1,4 @@
-"""The shared redirect policy (tap_fivetran_meta.redirects) on real loopback servers."""
+"""The shared redirect policy (tap_fivetran_meta.api.redirects) on real loopback servers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tap_fivetran_meta.redirects import (
+from tap_fivetran_meta.api.redirects import (
     UnsafeRedirectError,
     apply_redirect_policy,
     redirect_refusal,

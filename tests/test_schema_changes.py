@@ -10,7 +10,7 @@ import pytest
 from history_helpers import Capture, Clock, freeze_tap_clock, partitions, run_capture
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.schema_changes import (
+from tap_fivetran_meta.rules.schema_changes import (
     CHANGE_TYPES,
     Fingerprint,
     changes,
@@ -18,9 +18,9 @@ from tap_fivetran_meta.schema_changes import (
     object_key,
     unpack,
 )
-from tap_fivetran_meta.schema_config import flatten
+from tap_fivetran_meta.rules.schema_config import flatten
+from tap_fivetran_meta.rules.timeutil import format_timestamp
 from tap_fivetran_meta.tap import TapFivetranMeta
-from tap_fivetran_meta.timeutil import format_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_fivetran_meta.schema_config import (
+from tap_fivetran_meta.rules.schema_config import (
     COLUMNS_ENDPOINT,
     SCHEMA_CONFIG,
     CallBudget,

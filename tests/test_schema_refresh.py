@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.recheck import SCHEMA_READ_AT_KEY, SCHEMA_STATE_STREAM
+from tap_fivetran_meta.rules.recheck import SCHEMA_READ_AT_KEY, SCHEMA_STATE_STREAM
 
 from tap_runner import TapRun, run_tap
 

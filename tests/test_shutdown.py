@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from history_helpers import catalog_for
+from history_helpers import catalog_for, run_capture
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
+from tap_fivetran_meta.runtime.prefetch import Prefetcher
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -190,3 +192,53 @@ def _assert_state_behind_records(messages: list[dict[str, Any]]) -> None:
     assert messages, "nothing was written"
     assert messages[-1]["type"] == "STATE"
     assert not any(m["type"] == "ACTIVATE_VERSION" for m in messages)
+
+
+class MainThreadFailure(Exception):
+    """Stands for any error that ends the run on the main thread."""
+
+
+def test_a_failed_run_stops_its_workers_at_once(
+    fresh_sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers parked in a 10-minute Retry-After end with the run; nothing more is sent.
+
+    Interpreter exit joins the read-ahead pool, so a worker left waiting or retrying
+    would keep a failed process alive and sending requests after the error.
+    """
+    fresh_sim.add_fault(
+        FaultRule(path=r"/sync-history$", kind="http_error", status=429, retry_after=600)
+    )
+    original_take = Prefetcher.take
+
+    def fail_on_first_history_take(self: Prefetcher, key: Any, job: Any) -> Any:
+        if key[0] == "sync_history":
+            time.sleep(0.5)  # the workers are in their Retry-After waits by now
+            raise MainThreadFailure
+        return original_take(self, key, job)
+
+    monkeypatch.setattr(Prefetcher, "take", fail_on_first_history_take)
+    config = {
+        "api_key": KEY,
+        "api_secret": SECRET,
+        "api_url": fresh_sim.url,
+        "max_concurrency": 8,
+        "max_retry_wait": 900,
+    }
+    result = run_capture(config, streams=STREAMS)
+    assert isinstance(result.error, MainThreadFailure)
+    at_failure = fresh_sim.total_requests()
+    deadline = time.monotonic() + 3
+    while _fetch_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _fetch_threads() == [], "worker threads outlived the failed run"
+    time.sleep(0.3)
+    assert fresh_sim.total_requests() == at_failure, "requests were sent after the failure"
+
+
+def _fetch_threads() -> list[str]:
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith("tap-fivetran-meta-fetch") and t.is_alive()
+    ]

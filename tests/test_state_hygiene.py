@@ -29,11 +29,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_fivetran_meta.config_checks import EARLIEST_START_DATE, start_date_too_old_error
-from tap_fivetran_meta.partition_state import SEEN_KEY, prune
+from tap_fivetran_meta.rules.config_checks import EARLIEST_START_DATE, start_date_too_old_error
+from tap_fivetran_meta.rules.timeutil import parse_timestamp
+from tap_fivetran_meta.rules.windows import ReadProgress, next_bookmark
+from tap_fivetran_meta.runtime.partition_state import SEEN_KEY, prune
 from tap_fivetran_meta.tap import TapFivetranMeta
-from tap_fivetran_meta.timeutil import parse_timestamp
-from tap_fivetran_meta.windows import ReadProgress, next_bookmark
 
 import api_fixtures
 

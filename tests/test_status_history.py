@@ -9,14 +9,14 @@ import pytest
 import requests_mock
 from history_helpers import NOW, Clock, FakeHistory, freeze_tap_clock, partitions, run_capture
 
-from tap_fivetran_meta.partition_state import clear_transient, commit
-from tap_fivetran_meta.status_history import (
+from tap_fivetran_meta.rules.status_history import (
     FINGERPRINT_FIELDS,
     fingerprint,
     issue_codes,
     status_row,
     status_snapshot,
 )
+from tap_fivetran_meta.runtime.partition_state import clear_transient, commit
 
 import api_fixtures
 

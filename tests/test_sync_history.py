@@ -21,8 +21,8 @@ from history_helpers import (
     sync_history_state,
 )
 
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.streams.syncs import SyncHistoryStream
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
 
 import api_fixtures
 

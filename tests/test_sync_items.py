@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_fivetran_meta.sync_items import (
+from tap_fivetran_meta.rules.sync_items import (
     OUTCOMES,
     STATUS_OUTCOMES,
     ConnectionRef,

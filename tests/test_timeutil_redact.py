@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_fivetran_meta import redact
-from tap_fivetran_meta.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_fivetran_meta.rules import redact
+from tap_fivetran_meta.rules.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_scrub_drops_masked_and_secret_named_values() -> None:
 
 
 def test_scrub_auth_tokens_hides_basic_and_bearer_credentials() -> None:
-    from tap_fivetran_meta.redact import scrub_auth_tokens
+    from tap_fivetran_meta.rules.redact import scrub_auth_tokens
 
     text = "echo: Authorization: Basic a2V5OnNlY3JldA== and bearer abc.def-ghi, basically fine"
     scrubbed = scrub_auth_tokens(text)

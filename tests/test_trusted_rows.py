@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from singer_sdk.helpers._typing import conform_record_data_types
 
-from tap_fivetran_meta.account_scope import ACCOUNT_ID
-from tap_fivetran_meta.schema_config import flatten
-from tap_fivetran_meta.status_history import status_row
+from tap_fivetran_meta.rules.schema_config import flatten
+from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item
+from tap_fivetran_meta.runtime.account_scope import ACCOUNT_ID
 from tap_fivetran_meta.streams import STREAM_TYPES
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item
 from tap_fivetran_meta.tap import TapFivetranMeta
 
 LOG = logging.getLogger("test")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tap_fivetran_meta.windows import (
+from tap_fivetran_meta.rules.windows import (
     MAX_WINDOW,
     QUIET_LOOKBACK,
     ReadProgress,

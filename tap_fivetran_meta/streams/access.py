@@ -85,7 +85,7 @@ class _MembershipStream(FivetranStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         parent_id = str((context or {})[self.parent_key])
-        fetched = self._tap.prefetcher.take(
+        fetched = self.services.prefetcher.take(
             self._prefetch_key(parent_id), lambda: self._fetch_all(parent_id, context)
         )
         for kind, items in fetched:
@@ -119,11 +119,11 @@ class _MembershipStream(FivetranStream):
         ]
 
     def _accepts(self, kind: str, object_id: str | None) -> bool:
-        filters = self._tap.filters
+        filters = self.services.filters
         if kind == "group":
             return filters.accepts_group(object_id)
         if kind == "connection" and filters.filters_connections:
-            return self._tap.connection_index.accepts(object_id, filters)
+            return self.services.connection_index.accepts(object_id, filters)
         return True
 
 
@@ -204,6 +204,6 @@ class WebhooksStream(FivetranStream):
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row.pop("secret", None)
-        if row.get("group_id") and not self._tap.filters.accepts_group(row["group_id"]):
+        if row.get("group_id") and not self.services.filters.accepts_group(row["group_id"]):
             return None
         return super().post_process(row, context)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta import health, recheck, redact
+from tap_fivetran_meta.api.errors import FivetranAPIError
 from tap_fivetran_meta.client import FivetranStream
-from tap_fivetran_meta.errors import FivetranAPIError
-from tap_fivetran_meta.lineage import destination_database
-from tap_fivetran_meta.prefetch import read_ahead
-from tap_fivetran_meta.progress import RequestPlan, announce_plan
+from tap_fivetran_meta.rules import health, recheck, redact
+from tap_fivetran_meta.rules.lineage import destination_database
+from tap_fivetran_meta.runtime.prefetch import read_ahead
+from tap_fivetran_meta.runtime.progress import RequestPlan, announce_plan
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 from tap_fivetran_meta.streams.infrastructure import infrastructure_index
 
@@ -104,7 +104,7 @@ class GroupsStream(FivetranStream):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        if not self._tap.filters.accepts_group(row.get("id")):
+        if not self.services.filters.accepts_group(row.get("id")):
             return None
         return super().post_process(row, context)
 
@@ -133,13 +133,13 @@ class DestinationsStream(FivetranStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         def plan(item: dict[str, Any]) -> bool:
-            self._tap.prefetch_destination_detail(str(item["id"]), context)
+            self.services.prefetch_destination_detail(str(item["id"]), context)
             return True
 
-        accepts = self._tap.filters.accepts_group
+        accepts = self.services.filters.accepts_group
         listed = (i for i in self.request_records(context) if accepts(i.get("id")))
-        for item in read_ahead(listed, plan, self._tap.prefetcher.lookahead):
-            detail = self._tap.destination_detail(str(item["id"]), context)
+        for item in read_ahead(listed, plan, self.services.prefetcher.lookahead):
+            detail = self.services.destination_detail(str(item["id"]), context)
             row = self.checked_item({**item, **(detail or {})})  # the detail's fields too
             if row is not None:
                 yield row
@@ -255,15 +255,15 @@ class ConnectionsStream(FivetranStream):
     def infrastructure(self) -> health.Infrastructure:
         """The agents, proxy agents and private links, read before the first connection."""
         if self._infrastructure is None:
-            self._infrastructure = infrastructure_index(self._tap.streams)
+            self._infrastructure = infrastructure_index(self.services.streams)
         return self._infrastructure
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        self._tap.progress.start(self._plan_phase(context))
+        self.services.progress.start(self._plan_phase(context))
         self._prefetch_later_lists()
         yield from super().get_records(context)
-        self._tap.connection_index.mark_complete()
+        self.services.connection_index.mark_complete()
 
     def _prefetch_later_lists(self) -> None:
         """Start reading the account-level lists synced after this stream, concurrently.
@@ -271,7 +271,7 @@ class ConnectionsStream(FivetranStream):
         Streams sync one after the other in name order, so each of those lists would
         otherwise cost its round trips on the main thread after the connections.
         """
-        for stream in self._tap.streams.values():
+        for stream in self.services.streams.values():
             if (
                 isinstance(stream, FivetranStream)
                 and stream.name > self.name
@@ -292,7 +292,7 @@ class ConnectionsStream(FivetranStream):
         )
         if not (reads_history or reads_schema):
             return None
-        budget = self._tap.rate_budget
+        budget = self.services.rate_budget
         before = budget.requests
         plan = RequestPlan()
         for raw in self.request_records(context):
@@ -304,7 +304,7 @@ class ConnectionsStream(FivetranStream):
                 windows = history.planned_requests(child)  # type: ignore[union-attr]
                 plan.history_connections += bool(windows)
                 plan.history_requests += windows
-            if reads_schema and self._tap.schema_refresh.due(str(raw["id"])):
+            if reads_schema and self.services.schema_refresh.due(str(raw["id"])):
                 plan.schema_requests += 1
         plan.list_requests = budget.requests - before
         announce_plan(plan, budget)
@@ -312,10 +312,10 @@ class ConnectionsStream(FivetranStream):
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
-        self._tap.connection_index.add(row)
-        if not self._tap.filters.accepts_connection_record(row):
+        self.services.connection_index.add(row)
+        if not self.services.filters.accepts_connection_record(row):
             return None
-        self._tap.progress.connection_done()
+        self.services.progress.connection_done()
         row = super().post_process(row, context) or row
         status = row.get("status") or {}
         for name in ("setup_state", "sync_state", "update_state"):
@@ -330,19 +330,19 @@ class ConnectionsStream(FivetranStream):
         row.update(
             health.derived_columns(
                 row,
-                now=self._tap.run_started_at,
+                now=self.services.run_started_at,
                 slack_minutes=int(self.config.get("freshness_slack_minutes", 60)),
                 infra=self.infrastructure(),
             )
         )
         # Children (sync history, status history, schema config) sync right after this
         # record and may read it from here instead of asking the API again.
-        self._tap.current_connection = row
+        self.services.current_connection = row
         return row
 
     @override
     def accepts_parent(self, record: dict[str, Any]) -> bool:
-        return self._tap.filters.accepts_connection_record(record)
+        return self.services.filters.accepts_connection_record(record)
 
     @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> dict:

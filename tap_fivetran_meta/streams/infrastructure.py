@@ -15,8 +15,8 @@ from urllib.parse import quote, urlparse
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta import health, redact
 from tap_fivetran_meta.client import FivetranStream, _fivetran_code_and_message, error_summary
+from tap_fivetran_meta.rules import health, redact
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 
 if sys.version_info >= (3, 12):
@@ -143,7 +143,7 @@ class HybridDeploymentAgentsStream(_AccountListStream):
 
     @override
     def list_queries(self) -> list[dict[str, Any]]:
-        group_ids = self._tap.filters.group_ids
+        group_ids = self.services.filters.group_ids
         return [{"groupId": group_id} for group_id in sorted(group_ids)] if group_ids else [{}]
 
 

@@ -24,14 +24,12 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
+from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.client import FivetranStream
-from tap_fivetran_meta.coerce import as_str
-from tap_fivetran_meta.errors import FivetranAPIError, FivetranAuthError
-from tap_fivetran_meta.lineage import destination_fqn, destination_name
-from tap_fivetran_meta.partition_index import IndexedPartitionsMixin
-from tap_fivetran_meta.partition_state import bookmark_value, clear_transient, commit
-from tap_fivetran_meta.schema_changes import TABLE, Fingerprint, changes, fingerprint_of
-from tap_fivetran_meta.schema_config import (
+from tap_fivetran_meta.rules.coerce import as_str
+from tap_fivetran_meta.rules.lineage import destination_fqn, destination_name
+from tap_fivetran_meta.rules.schema_changes import TABLE, Fingerprint, changes, fingerprint_of
+from tap_fivetran_meta.rules.schema_config import (
     CallBudget,
     FlatConfig,
     Row,
@@ -40,9 +38,11 @@ from tap_fivetran_meta.schema_config import (
     flatten,
     merge_columns,
 )
+from tap_fivetran_meta.rules.timeutil import format_timestamp
+from tap_fivetran_meta.runtime.partition_state import bookmark_value, clear_transient, commit
+from tap_fivetran_meta.runtime.sdk_hooks import SelfCommittedPartitions
 from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, key, prop
 from tap_fivetran_meta.streams.core import ConnectionsStream
-from tap_fivetran_meta.timeutil import format_timestamp
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -52,7 +52,7 @@ else:
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterable, Iterator
 
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
@@ -137,14 +137,14 @@ class _SchemaConfigStream(FivetranStream):
         if rows == 0:
             self.summary.connections_without_rows += 1
         if self._last_schema_stream():
-            self._tap.schema_refresh.mark_read(str(context["connection_id"]))
+            self.services.schema_refresh.mark_read(str(context["connection_id"]))
 
     def _last_schema_stream(self) -> bool:
         """Whether this is the last selected schema stream a connection's children sync."""
         if self._is_last is None:
             siblings = [
                 child
-                for child in self._tap.streams["connections"].child_streams
+                for child in self.services.streams["connections"].child_streams
                 if isinstance(child, _SchemaConfigStream) and child.selected
             ]
             self._is_last = bool(siblings) and siblings[-1] is self
@@ -171,22 +171,22 @@ class _SchemaConfigStream(FivetranStream):
             The config, or None (counted as a skipped parent) when it does not exist.
         """
         connection_id = str(context["connection_id"])
-        if not self._tap.schema_refresh.due(connection_id):
+        if not self.services.schema_refresh.due(connection_id):
             # Read recently (schema_refresh_hours): no rows this run, and no
             # ACTIVATE_VERSION either, which would flag its rows deleted.
             self.summary.not_due += 1
             self._resource_unavailable = True
             return None
-        last = self._tap.last_schema_config
+        last = self.services.last_schema_config
         if last is None or last.connection_id != connection_id:
             last = self._fetch_config(connection_id, context)
-            self._tap.last_schema_config = last
+            self.services.last_schema_config = last
         elif last.config is None and last.fetched_by != self.name:
             self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
         return last.config
 
     def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> LastSchemaConfig:
-        data, reason = self._tap.prefetcher.take(
+        data, reason = self.services.prefetcher.take(
             _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
         )
         if data is None:
@@ -214,7 +214,7 @@ class _SchemaConfigStream(FivetranStream):
     @override
     def prefetch_jobs(self, context: dict[str, Any]) -> Iterable[tuple[Hashable, Any]]:
         connection_id = str(context["connection_id"])
-        if self._tap.schema_refresh.due(connection_id):
+        if self.services.schema_refresh.due(connection_id):
             yield _prefetch_key(connection_id), lambda: self._request_config(connection_id, context)
 
     # --- summary ------------------------------------------------------------------------
@@ -375,7 +375,7 @@ class ConnectionColumnsStream(_SchemaConfigStream):
 
     def _connection_connected(self, context: dict[str, Any]) -> bool:
         """Whether the connection being synced is ``connected`` (the endpoint needs it)."""
-        current = self._tap.current_connection or {}
+        current = self.services.current_connection or {}
         return current.get("id") == context["connection_id"] and (
             current.get("setup_state") == "connected"
         )
@@ -489,8 +489,8 @@ class TableLineageStream(_SchemaConfigStream):
         # The destination's details (for its database name) are fetched ahead as well,
         # concurrently, instead of on the main thread when the first row needs them.
         group_id = as_str(context.get("group_id"))
-        if group_id and self._tap.schema_refresh.due(str(context["connection_id"])):
-            yield from self._tap.destination_prefetch_jobs(group_id, context)
+        if group_id and self.services.schema_refresh.due(str(context["connection_id"])):
+            yield from self.services.destination_prefetch_jobs(group_id, context)
         yield from super().prefetch_jobs(context)
 
     name = "table_lineage"
@@ -561,7 +561,7 @@ class TableLineageStream(_SchemaConfigStream):
         if not group_id or group_id in self._database_unknown:
             return None
         try:
-            return self._tap.destination_database(group_id, context)
+            return self.services.destination_database(group_id, context)
         except FivetranAPIError as exc:
             self._database_unknown.add(group_id)
             self.warn_once(
@@ -574,11 +574,11 @@ class TableLineageStream(_SchemaConfigStream):
             return None
 
 
-class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
+class SchemaChangesStream(SelfCommittedPartitions, _SchemaConfigStream):
     """A row each time a table's or a listed column's settings change (change-only).
 
     Compares the connection's schema config with the fingerprint kept in its state
-    partition (see :mod:`tap_fivetran_meta.schema_changes`). The first read of a
+    partition (see :mod:`tap_fivetran_meta.rules.schema_changes`). The first read of a
     connection only records the fingerprint: changes are reported from the next run
     on. Each object's entry in the fingerprint is updated right after its rows were
     written, so an interrupted run never loses or repeats a change.
@@ -630,12 +630,6 @@ class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
     ).to_dict()
 
     @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        """Do nothing: the fingerprint is committed per object in :meth:`get_records`."""
-
-    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
             return
@@ -655,7 +649,7 @@ class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
     def _changes(
         self, context: dict[str, Any], config: FlatConfig, partition: dict[str, Any]
     ) -> Iterator[dict[str, Any]]:
-        observed_at = format_timestamp(self._tap.run_started_at)
+        observed_at = format_timestamp(self.services.run_started_at)
         previous = Fingerprint.from_state(partition)
         if previous is None:  # first read: the baseline, no rows
             commit(partition, REPLICATION_KEY, observed_at, **fingerprint_of(config).packed())
@@ -668,7 +662,7 @@ class SchemaChangesStream(IndexedPartitionsMixin, _SchemaConfigStream):
             "previous_observed_at": previous_observed,
         }
         for change in changes(previous, config):
-            with self._tap.deferred_termination():  # the rows and their entry, or neither
+            with self.services.deferred_termination():  # the rows and their entry, or neither
                 for row in change.rows:
                     yield {**common, **row}
                 entries = stored.tables if change.kind == TABLE else stored.columns

@@ -3,7 +3,7 @@
 Both streams are children of ``connections`` (filtered-out connections cost
 nothing) and keep one bookmark per connection (``state_partitioning_keys``). The
 streams write each connection's bookmark themselves, always *after* the record it
-covers (see :mod:`tap_fivetran_meta.partition_state`): every STATE message, whenever
+covers (see :mod:`tap_fivetran_meta.runtime.partition_state`): every STATE message, whenever
 it is written, covers only records already written, and an interrupted run resumes
 every connection from exactly what it wrote. User documentation: docs/history.md.
 """
@@ -21,26 +21,14 @@ from urllib.parse import quote, unquote, urlparse
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
-from tap_fivetran_meta.account_scope import AccountScoped
+from tap_fivetran_meta.api.errors import FivetranAPIError
+from tap_fivetran_meta.api.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.client import INJECTED_KEYS, FivetranStream, error_summary
-from tap_fivetran_meta.errors import FivetranAPIError
-from tap_fivetran_meta.message_volume import MessageVolumeMixin
-from tap_fivetran_meta.partition_index import IndexedPartitionsMixin, IndexedStateManager
-from tap_fivetran_meta.partition_state import (
-    bookmark_timestamp,
-    bookmark_value,
-    clear_transient,
-    commit,
-    mark_seen,
-)
-from tap_fivetran_meta.payload import MalformedBodyError, response_payload
-from tap_fivetran_meta.recheck import history_read_reason
-from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
-from tap_fivetran_meta.status_history import status_row
-from tap_fivetran_meta.streams.core import ConnectionsStream
-from tap_fivetran_meta.sync_items import ConnectionRef, parse_sync_item_at, row_digest
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
-from tap_fivetran_meta.windows import (
+from tap_fivetran_meta.rules.recheck import history_read_reason
+from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item_at, row_digest
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.windows import (
     MAX_WINDOW,
     ReadProgress,
     Window,
@@ -49,6 +37,21 @@ from tap_fivetran_meta.windows import (
     read_from,
     recent_digests,
 )
+from tap_fivetran_meta.runtime.account_scope import AccountScoped
+from tap_fivetran_meta.runtime.partition_state import (
+    bookmark_timestamp,
+    bookmark_value,
+    clear_transient,
+    commit,
+    mark_seen,
+)
+from tap_fivetran_meta.runtime.sdk_hooks import (
+    IndexedStateManager,
+    MessageHooks,
+    SelfCommittedPartitions,
+)
+from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
+from tap_fivetran_meta.streams.core import ConnectionsStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -60,9 +63,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import requests
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
-    from tap_fivetran_meta.tap import TapFivetranMeta
 
 #: Default history for a connection without bookmark: one window (just under 7 days).
 DEFAULT_LOOKBACK = MAX_WINDOW
@@ -121,7 +123,7 @@ def fivetran_code(response: requests.Response) -> str:
     return code if isinstance(code, str) else ""
 
 
-class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
+class SyncHistoryStream(SelfCommittedPartitions, FivetranStream):
     """Syncs of each connection (``GET /connections/{id}/sync-history``), incrementally.
 
     Reads ``[max(start_date, bookmark - overlap), run start]`` in windows of less
@@ -129,7 +131,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     ``(connection_id, started_at)`` within a run; across runs the overlap re-reads a
     few rows on purpose and the target's primary-key upsert keeps one of each. A
     connection where nothing can have changed since its last complete read is not
-    asked at all (:func:`tap_fivetran_meta.recheck.history_read_reason`).
+    asked at all (:func:`tap_fivetran_meta.rules.recheck.history_read_reason`).
     """
 
     name = "sync_history"
@@ -171,8 +173,6 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         *CONNECTION_COLUMNS,
     ).to_dict()
 
-    _tap: TapFivetranMeta
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._endpoint_confirmed = False
@@ -188,7 +188,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     @cached_property
     def run_end(self) -> datetime:
         """End of the last window: the run's start, to the second."""
-        return whole_second(self._tap.run_started_at)
+        return whole_second(self.services.run_started_at)
 
     @cached_property
     def start_date(self) -> datetime:
@@ -317,29 +317,11 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
     # --- records and bookmarks ---------------------------------------------------------
 
     @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        """Do nothing: bookmarks are committed per connection in :meth:`get_records`.
-
-        The SDK would keep non-resumable progress markers here and promote them only
-        when the whole tap finished (and log a warning for every connection).
-        """
-
-    @override
-    def _write_starting_replication_value(self, context: Context | None) -> None:
-        """Do nothing: the read start comes from :meth:`_trusted_bookmark`.
-
-        The SDK would compare the stored bookmark with ``start_date`` before the
-        stream sees it, and crash on a bookmark that is not a timestamp.
-        """
-
-    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
             return
         partition = self.get_context_state(context)
-        mark_seen(partition, self._tap.run_started_at.date())
+        mark_seen(partition, self.services.run_started_at.date())
         try:
             if not self._disabled:
                 reason = self.read_reason(context, partition)
@@ -372,7 +354,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
         seen: dict[str, tuple[datetime, dict[str, Any], str | None]] = {}
         windows = plan_windows(start, self.run_end)
         self._log_plan(connection_id, windows)
-        fetched = self._tap.prefetcher.take(
+        fetched = self.services.prefetcher.take(
             self._prefetch_key(context, start), lambda: self._fetch_windows(context, windows)
         )
         self._probing = False
@@ -396,7 +378,7 @@ class SyncHistoryStream(IndexedPartitionsMixin, FivetranStream):
                 progress.observe(started, running=row["ended_at"] is None)
                 if digest is None or digest not in unchanged:
                     yield row
-        with self._tap.deferred_termination():  # the partition's keys change together
+        with self.services.deferred_termination():  # the partition's keys change together
             if fetched.stopped_by is not None:
                 # Incomplete read: the bookmark covers what was read; the next run reads
                 # this connection again whatever its status says.
@@ -617,9 +599,7 @@ class Fetched:
     stopped_by: str | None = None
 
 
-class ConnectionStatusHistoryStream(
-    AccountScoped, IndexedPartitionsMixin, MessageVolumeMixin, Stream
-):
+class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, MessageHooks, Stream):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and
@@ -673,33 +653,21 @@ class ConnectionStatusHistoryStream(
         prop("schedule", OPAQUE, "Flexible schedule object, when present."),
     ).to_dict()
 
-    _tap: TapFivetranMeta
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._state_warnings: set[str] = set()
-
-    @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        """Do nothing: the bookmark is committed per connection in :meth:`get_records`."""
-
-    @override
-    def _write_starting_replication_value(self, context: Context | None) -> None:
-        """Do nothing: nothing reads it, and a stored value of the wrong type crashes it."""
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
             return
         partition = self.get_context_state(context)
-        mark_seen(partition, self._tap.run_started_at.date())
+        mark_seen(partition, self.services.run_started_at.date())
         try:
             row = self._changed_row(context, partition)
             if row is None:
                 return
-            with self._tap.deferred_termination():  # record and fingerprint, or neither
+            with self.services.deferred_termination():  # record and fingerprint, or neither
                 yield row
                 # Only now, after the record was written, does state learn about it.
                 assert self.replication_key  # noqa: S101 - set on the class
@@ -711,7 +679,7 @@ class ConnectionStatusHistoryStream(
 
     def _changed_row(self, context: Context, partition: dict[str, Any]) -> dict[str, Any] | None:
         """The row for the connection being synced, or None when its status is unchanged."""
-        connection = self._tap.current_connection
+        connection = self.services.current_connection
         if not connection or connection.get("id") != context.get("connection_id"):
             self.logger.warning(
                 "Stream '%s' found no processed record for connection %s; skipped.",
@@ -719,7 +687,9 @@ class ConnectionStatusHistoryStream(
                 context.get("connection_id"),
             )
             return None
-        observed_at = connection.get("observed_at") or format_timestamp(self._tap.run_started_at)
+        observed_at = connection.get("observed_at") or format_timestamp(
+            self.services.run_started_at
+        )
         previous = partition.get(FINGERPRINT_KEY)
         if previous is not None and not isinstance(previous, str):
             self._warn_state(
@@ -739,7 +709,7 @@ class ConnectionStatusHistoryStream(
         if raw is None:
             return None
         parsed = parse_timestamp(raw) if isinstance(raw, str) else None
-        if parsed is not None and parsed <= self._tap.run_started_at:
+        if parsed is not None and parsed <= self.services.run_started_at:
             return str(raw)
         self._warn_state(
             "observed_at",

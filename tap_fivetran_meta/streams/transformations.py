@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta import redact
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.rules import redact
 from tap_fivetran_meta.schemas.fragments import DT, OPAQUE, SETUP_TEST, key, prop
 
 if sys.version_info >= (3, 12):
@@ -100,7 +100,7 @@ class TransformationProjectsStream(FivetranStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        accepts = self._tap.filters.accepts_group
+        accepts = self.services.filters.accepts_group
         listed = (i for i in self.request_records(context) if accepts(i.get("group_id")))
         for item, detail in self.with_details(listed, _project_path, context):
             row = None if detail is None else self.checked_item({**item, **detail})

@@ -21,7 +21,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_fivetran_meta.account_scope import AccountScoped
+from tap_fivetran_meta.runtime.account_scope import AccountScoped
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
 from tap_fivetran_meta.webhooks.inbox_errors import check_inbox_path
 from tap_fivetran_meta.webhooks.store import InboxError, InboxIdentity, open_snapshot

@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from tap_fivetran_meta import __version__
-from tap_fivetran_meta.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import scrub_auth_tokens
 from tap_fivetran_meta.webhooks.receiver import (
     DEFAULT_MAX_CONNECTIONS,
     ReceiverConfig,

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tap_fivetran_meta.timeutil import normalize_timestamp
+from tap_fivetran_meta.rules.timeutil import normalize_timestamp
 
 
 class PayloadError(ValueError):

@@ -41,7 +41,7 @@ class RateLimitedLog:
             interval_s: At most one line per kind per this many seconds.
             clock: Monotonic seconds (injectable for tests).
         """
-        self._logger = logger
+        self._log = logger
         self._interval_s = interval_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -68,7 +68,7 @@ class RateLimitedLog:
             self._kinds[kind] = _Kind(logged_at=now)
         if suppressed:
             message = f"{message} ({suppressed} more like this since the last such line)"
-        self._logger.log(level, message)
+        self._log.log(level, message)
         return True
 
     def reset(self, kind: str) -> int:

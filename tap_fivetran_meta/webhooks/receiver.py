@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tap_fivetran_meta.timeutil import format_timestamp, utcnow
+from tap_fivetran_meta.rules.timeutil import format_timestamp, utcnow
 from tap_fivetran_meta.webhooks.events import PayloadError, WebhookEvent, parse_event
 from tap_fivetran_meta.webhooks.ratelog import RateLimitedLog
 from tap_fivetran_meta.webhooks.signature import SIGNATURE_HEADER, verify_signature

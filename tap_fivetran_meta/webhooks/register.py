@@ -5,9 +5,9 @@ create it (400) if the receiver does not answer 2xx, so the receiver must be
 reachable first.
 
 The session follows no redirect to another origin or from https to http
-(:mod:`tap_fivetran_meta.redirects`): a 307 would otherwise re-send the request body,
+(:mod:`tap_fivetran_meta.api.redirects`): a 307 would otherwise re-send the request body,
 webhook secret included, to wherever it points. Every message built from an API
-answer goes through :func:`~tap_fivetran_meta.redact.scrub_auth_tokens`, since an
+answer goes through :func:`~tap_fivetran_meta.rules.redact.scrub_auth_tokens`, since an
 error message may echo the ``Authorization`` header back.
 """
 
@@ -22,8 +22,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from tap_fivetran_meta import __version__
-from tap_fivetran_meta.redact import scrub_auth_tokens
-from tap_fivetran_meta.redirects import UnsafeRedirectError, apply_redirect_policy
+from tap_fivetran_meta.api.redirects import UnsafeRedirectError, apply_redirect_policy
+from tap_fivetran_meta.rules.redact import scrub_auth_tokens
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_EVENTS = ("sync_start", "sync_end")

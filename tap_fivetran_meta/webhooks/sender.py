@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from tap_fivetran_meta.timeutil import utcnow
+from tap_fivetran_meta.rules.timeutil import utcnow
 from tap_fivetran_meta.webhooks.signature import SIGNATURE_HEADER, compute_signature
 
 

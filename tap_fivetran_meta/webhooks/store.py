@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tap_fivetran_meta.timeutil import format_timestamp, utcnow
+from tap_fivetran_meta.rules.timeutil import format_timestamp, utcnow
 from tap_fivetran_meta.webhooks.inbox_errors import (
     NEWER_SCHEMA,
     NOT_AN_INBOX,

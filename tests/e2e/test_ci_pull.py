@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.timeutil import format_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp
 
 from conftest import ROOT, Warehouse, _base_env
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.webhooks.events import parse_event
 from tap_fivetran_meta.webhooks.store import Inbox
 

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from fivetran_sim import SimConfig, Simulator
-from tap_fivetran_meta.timeutil import format_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp
 
 from conftest import MELTANO, ROOT, Warehouse, meltano_env, meltano_run
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from fivetran_sim import FaultRule, SimConfig, Simulator
-from tap_fivetran_meta.timeutil import format_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp
 
 from conftest import MELTANO, ROOT, Warehouse, meltano_env, meltano_run
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from tap_fivetran_meta.timeutil import normalize_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.timeutil import normalize_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

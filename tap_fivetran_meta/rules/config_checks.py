@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from tap_fivetran_meta.timeutil import parse_timestamp
+from tap_fivetran_meta.rules.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

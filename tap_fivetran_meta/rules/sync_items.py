@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from tap_fivetran_meta.coerce import as_str
-from tap_fivetran_meta.item_shape import MAX_FREE_FORM_DEPTH, deeper_than
-from tap_fivetran_meta.timeutil import format_timestamp, parse_timestamp
+from tap_fivetran_meta.rules.coerce import as_str
+from tap_fivetran_meta.rules.item_shape import MAX_FREE_FORM_DEPTH, deeper_than
+from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

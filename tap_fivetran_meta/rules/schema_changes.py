@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from tap_fivetran_meta.schema_config import FlatConfig, Row
+    from tap_fivetran_meta.rules.schema_config import FlatConfig, Row
 
 KEY_LENGTH = 8
 KEY_BYTES = 6

@@ -10,12 +10,25 @@ version once, after its last record, and only when the stream read everything
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from singer_sdk import Stream
+from typing import Protocol
 
 FULL_TABLE = "FULL_TABLE"
+
+
+class VersionedStream(Protocol):
+    """A stream that can stamp and announce a table version (see sdk_hooks.MessageHooks)."""
+
+    name: str
+
+    @property
+    def replication_method(self) -> str:
+        """``FULL_TABLE`` for the streams this applies to."""
+
+    def stamp_version(self, version: int) -> None:
+        """Stamp the stream's records with ``version`` unless it has one."""
+
+    def announce_version(self, version: int) -> None:
+        """Write ACTIVATE_VERSION for ``version``."""
 
 
 class ActivationTracker:
@@ -26,20 +39,20 @@ class ActivationTracker:
         self.version = version
         self._announced: set[str] = set()
 
-    def _applies(self, stream: Stream) -> bool:
+    def _applies(self, stream: VersionedStream) -> bool:
         return self.enabled and stream.replication_method == FULL_TABLE
 
-    def begin(self, stream: Stream) -> None:
+    def begin(self, stream: VersionedStream) -> None:
         """Stamp the stream's records with this run's version (idempotent)."""
-        if self._applies(stream) and stream._stream_version is None:
-            stream._stream_version = self.version
+        if self._applies(stream):
+            stream.stamp_version(self.version)
 
-    def finish(self, stream: Stream, *, complete: bool) -> None:
+    def finish(self, stream: VersionedStream, *, complete: bool) -> None:
         """Announce the version once the stream has emitted everything it read."""
         if not self._applies(stream) or not complete or stream.name in self._announced:
             return
         self._announced.add(stream.name)
-        stream._write_activate_version_message(self.version)
+        stream.announce_version(self.version)
 
     @property
     def announced(self) -> frozenset[str]:

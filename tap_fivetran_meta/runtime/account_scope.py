@@ -45,7 +45,7 @@ class AccountScoped:
     other shared steps); records it drops (None) get nothing.
     """
 
-    _tap: Any
+    services: Any  # the tap's run-wide objects (sdk_hooks.TapAccess)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,5 +57,5 @@ class AccountScoped:
         """Stamp the record with the tap's account id (after the other processing)."""
         processed: dict | None = super().post_process(row, context)  # type: ignore[misc]
         if processed is not None:
-            processed[ACCOUNT_ID] = self._tap.account_id
+            processed[ACCOUNT_ID] = self.services.account_id
         return processed

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from tap_fivetran_meta.filters import Filters
+    from tap_fivetran_meta.rules.filters import Filters
 
 
 class ConnectionIndex:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tap_fivetran_meta.ratelimit import RateBudget
+    from tap_fivetran_meta.api.ratelimit import RateBudget
 
 LOG = logging.getLogger("tap-fivetran-meta")
 PROGRESS_SECONDS = 30.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_fivetran_meta.timeutil import parse_timestamp
+from tap_fivetran_meta.rules.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from tap_fivetran_meta.errors import ResponseTooLargeError
+from tap_fivetran_meta.api.errors import ResponseTooLargeError
 
 if sys.version_info >= (3, 12):
     from typing import override

@@ -35,7 +35,7 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.metrics import METRICS_LOGGER_NAME, Metric, Point
 
-from tap_fivetran_meta.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import scrub_auth_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from tap_fivetran_meta.coerce import as_bool, as_int, as_object, as_str
+from tap_fivetran_meta.rules.coerce import as_bool, as_int, as_object, as_str
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -40,29 +40,24 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import logging
 import signal
 import sys
 import threading
 import time
 import weakref
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from singer_sdk import metrics
-from singer_sdk.helpers._state import StateWriter
-from singer_sdk.helpers._typing import conform_record_data_types
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.io_base import SingerMessageType, SingerWriter
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
     from singer_sdk import Stream
 
@@ -88,108 +83,6 @@ class StateThrottle:
             self._records = 0
             return True
         return False
-
-
-class MessageVolumeMixin:
-    """One SCHEMA per stream and run; STATE writes through the tap's :class:`StateThrottle`.
-
-    RECORDs skip the SDK's pruning and stream maps when nothing in the catalog or the
-    stream maps asks for a change, and streams that set ``trusted_rows`` its type
-    conformance as well.
-    """
-
-    _tap: Any
-    _schema_written = False
-    #: The stream builds every row itself, with exactly the schema's columns and types.
-    trusted_rows: ClassVar[bool] = False
-    _direct_records: bool | None = None
-
-    def _write_schema_message(self) -> None:
-        if not self._schema_written:
-            self._schema_written = True
-            super()._write_schema_message()  # type: ignore[misc]
-
-    def _write_record_message(self, record: dict) -> None:
-        self._tap.state_throttle.record_written()
-        stream: Any = self
-        if self._direct_records is None:
-            self._direct_records = writes_rows_unchanged(stream)
-        if not self._direct_records:
-            super()._write_record_message(record)  # type: ignore[misc]
-            return
-        if not self.trusted_rows:  # API data: the SDK's type conformance, nothing else
-            record = conform_record_data_types(
-                stream_name=stream.name,
-                record=record,
-                schema=stream.effective_schema,
-                level=stream.TYPE_CONFORMANCE_LEVEL,
-                logger=stream.logger,
-            )
-        self._tap.write_message(
-            TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
-        )
-        stream.state_manager.is_flushed = False
-
-    def _write_state_message(self) -> None:
-        if self._tap.state_throttle.allow(self):
-            super()._write_state_message()  # type: ignore[misc]
-
-    def _sync_records(
-        self, context: Any = None, *, write_messages: bool = True
-    ) -> Generator[dict, Any, Any]:
-        """The SDK's loop for one context, without what a leaf child never needs.
-
-        A child stream without children of its own runs once per parent context (every
-        connection); per record the SDK would look for grandchildren to sync and
-        evaluate stream-map filters for them. Here those steps are left out; records,
-        state, limits and messages are exactly the SDK's. Any other stream, or a call
-        without a context, takes the SDK's own loop.
-        """
-        stream: Any = self
-        if context is None or stream.child_streams:
-            yield from super()._sync_records(context, write_messages=write_messages)  # type: ignore[misc]
-            return
-        counter, timer = stream.get_record_counter(), stream.get_sync_timer()
-        with counter, timer:
-            counter.with_context(context)
-            timer.with_context(context)
-            partition_context = stream._get_state_partition_context(context)
-            stream._write_starting_replication_value(context)
-            partition_items = tuple((partition_context or {}).items())
-            selected = stream.selected
-            index = 0
-            for raw in stream.get_records(context):
-                stream._check_max_record_limit(current_record_index=index)
-                record = stream.post_process(raw, context)
-                if record is None:
-                    continue
-                for key, value in partition_items:
-                    record.setdefault(key, value)
-                if selected:
-                    if write_messages:
-                        stream._write_record_message(record)
-                    stream._increment_stream_state(record, context=context)
-                    if (index + 1) % stream.STATE_MSG_FREQUENCY == 0 and write_messages:
-                        stream._write_state_message()
-                    counter.increment()
-                    yield record
-                index += 1
-            if context == partition_context:
-                stream._finalize_state(stream.get_context_state(context))
-        if write_messages:
-            stream._write_state_message()
-
-    def get_record_counter(self, **kwargs: Any) -> Any:
-        """The SDK's record counter, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
-            return super().get_record_counter(**kwargs)  # type: ignore[misc]
-        return UNLOGGED
-
-    def get_sync_timer(self) -> Any:
-        """The SDK's sync timer, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
-            return super().get_sync_timer()  # type: ignore[misc]
-        return UNLOGGED
 
 
 def metrics_shown() -> bool:
@@ -261,7 +154,7 @@ def extraction_time() -> str:
     global _last_extraction  # noqa: PLW0603 - a one-entry cache, main thread only
     millis = time.time_ns() // 1_000_000
     if millis != _last_extraction[0]:
-        _last_extraction = (millis, utc_now().isoformat())
+        _last_extraction = (millis, datetime.now(timezone.utc).isoformat())
     return _last_extraction[1]
 
 
@@ -458,28 +351,3 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-class CompactStateWriter(StateWriter):
-    """Skips unchanged STATE like the SDK's, remembering a digest instead of a deep copy.
-
-    The SDK keeps a full deep copy of the last STATE it wrote to compare with the next one;
-    with one bookmark per connection that copy doubles the state's memory for the whole run.
-    """
-
-    def __init__(self, message_writer: Any) -> None:
-        super().__init__(message_writer)
-        self._last_digest: bytes | None = None
-
-    def write_state(self, state: Any) -> None:
-        """Write a STATE message unless it equals the last one written (encoded once)."""
-        value = encode_message(state)
-        digest = hashlib.sha256(value).digest()
-        if digest == self._last_digest:
-            return
-        writer = self._message_writer
-        if isinstance(writer, StateFlushingWriter):
-            writer.write_encoded_state(value)
-        else:
-            writer.write_message(StateMessage(value=state))
-        self._last_digest = digest

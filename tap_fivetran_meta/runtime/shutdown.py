@@ -90,6 +90,14 @@ class StopSignal:
             self.signum = signum
         self._event.set()
 
+    def halt(self) -> None:
+        """Stop every worker's waits and requests after a failed run (no signal involved).
+
+        A run that fails on the main thread must not leave worker threads retrying or
+        draining queued requests while the process exits (interpreter exit joins them).
+        """
+        self._event.set()
+
     def interrupted(self, signum: int | None = None) -> RunInterrupted:
         """The exception that ends the run (for the first signal received)."""
         return RunInterrupted(signum or self.signum or signal.SIGTERM, self)

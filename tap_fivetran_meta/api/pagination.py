@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_fivetran_meta.errors import PaginationLoopError
-from tap_fivetran_meta.payload import response_payload
+from tap_fivetran_meta.api.errors import PaginationLoopError
+from tap_fivetran_meta.api.payload import response_payload
 
 if TYPE_CHECKING:
     import requests
