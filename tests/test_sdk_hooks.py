@@ -237,3 +237,11 @@ def test_the_scan_finds_a_private_use() -> None:
         assert len(_private_sdk_uses(sample)) == 2
     finally:
         sample.unlink()
+
+
+def test_every_stream_reaches_the_tap_through_tap_access() -> None:
+    """A stream without TapAccess has no ``services`` and fails at its first row."""
+    from tap_fivetran_meta.streams import STREAM_TYPES
+
+    missing = [t.__name__ for t in STREAM_TYPES if not issubclass(t, sdk_hooks.TapAccess)]
+    assert missing == []

@@ -22,6 +22,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_fivetran_meta.runtime.account_scope import AccountScoped
+from tap_fivetran_meta.runtime.sdk_hooks import TapAccess
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
 from tap_fivetran_meta.webhooks.inbox_errors import check_inbox_path
 from tap_fivetran_meta.webhooks.store import InboxError, InboxIdentity, open_snapshot
@@ -128,7 +129,7 @@ WEBHOOK_EVENT_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
-class WebhookEventsStream(AccountScoped, Stream):
+class WebhookEventsStream(TapAccess, AccountScoped, Stream):
     """Webhook deliveries from the local inbox, incremental on ``seq``."""
 
     name = "webhook_events"
