@@ -225,20 +225,22 @@ def test_a_failed_run_stops_its_workers_at_once(
         "max_concurrency": 8,
         "max_retry_wait": 900,
     }
+    before = set(threading.enumerate())  # other tests' idle pools are not this run's
     result = run_capture(config, streams=STREAMS)
     assert isinstance(result.error, MainThreadFailure)
     at_failure = fresh_sim.total_requests()
     deadline = time.monotonic() + 3
-    while _fetch_threads() and time.monotonic() < deadline:
+    while _fetch_threads(before) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _fetch_threads() == [], "worker threads outlived the failed run"
+    assert _fetch_threads(before) == [], "worker threads outlived the failed run"
     time.sleep(0.3)
     assert fresh_sim.total_requests() == at_failure, "requests were sent after the failure"
 
 
-def _fetch_threads() -> list[str]:
+def _fetch_threads(before: set[threading.Thread]) -> list[str]:
+    """Live read-ahead workers started since ``before`` was taken."""
     return [
         t.name
         for t in threading.enumerate()
-        if t.name.startswith("tap-fivetran-meta-fetch") and t.is_alive()
+        if t not in before and t.name.startswith("tap-fivetran-meta-fetch") and t.is_alive()
     ]
