@@ -800,12 +800,14 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     def keeps_unseen_partition(self, partition: Mapping[str, Any]) -> bool:
         """Whether ``state_prune_days`` must keep a partition of a connection not seen lately.
 
-        An unfiltered run lists every connection, so it either sees the connection again
-        or writes its ``deleted`` row: until then the partition is kept. A partition
-        holding the deleted row, or any in a filtered run, ages out as usual.
+        An unfiltered run of this stream lists every connection, so it either sees the
+        connection again or writes its ``deleted`` row: until then the partition is kept.
+        A partition holding the deleted row, or any in a filtered run or one that does not
+        sync this stream, ages out as usual.
         """
         return (
-            not self.services.filters.filters_connections
+            self.selected
+            and not self.services.filters.filters_connections
             and partition.get(FINGERPRINT_KEY) != DELETED_FINGERPRINT
         )
 
