@@ -680,7 +680,6 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._state_warnings: set[str] = set()
-        self.deleted_written = 0
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -791,7 +790,6 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
             previous_fingerprint=self._stored_fingerprint(partition, connection_id),
             previous_observed_at=self._stored_observed_at(partition, connection_id),
         )
-        self.deleted_written += 1
         try:
             yield from self._emit(partition, row)
         finally:
