@@ -50,7 +50,10 @@ from tap_fivetran_meta.runtime.log_levels import install_log_filters
 from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
+    compact_state,
+    encode_message,
     flush_pending_output,
+    last_synced_stream,
 )
 from tap_fivetran_meta.runtime.partition_state import prune
 from tap_fivetran_meta.runtime.prefetch import Prefetcher
@@ -300,6 +303,8 @@ class TapFivetranMeta(TapHooks, Tap):
     current_connection: dict[str, Any] | None = None
     #: The schema config of that connection, shared by the five schema streams.
     last_schema_config: LastSchemaConfig | None = None
+    #: The --state input as STATE would write it: a STATE repeating it is not written.
+    _input_state_encoded = encode_message({"bookmarks": {}})
 
     # --- run-wide shared objects ---------------------------------------------------------
 
@@ -353,8 +358,13 @@ class TapFivetranMeta(TapHooks, Tap):
 
     @cached_property
     def state_throttle(self) -> StateThrottle:
-        """Limits STATE messages written at child contexts' ends (see message_volume.py)."""
-        return StateThrottle(int(self.config.get("records_per_state_message", 10000)))
+        """Decides which STATE messages are written (see message_volume.py)."""
+        throttle = StateThrottle(
+            int(self.config.get("records_per_state_message", 10000)),
+            last_stream=last_synced_stream(self.streams.values()),
+        )
+        throttle.start_from(self._input_state_encoded)
+        return throttle
 
     @cached_property
     def activation(self) -> ActivationTracker:
@@ -472,6 +482,7 @@ class TapFivetranMeta(TapHooks, Tap):
             name: StreamBookmarkRules(stream.replication_key, stream.state_partitioning_keys)
             for name, stream in self.streams.items()
         }
+        self._input_state_encoded = encode_message(compact_state(state))
         usable, dropped = drop_outdated_bookmarks(state, rules)
         notes = [*self._state_notes, *(f"ignored {what}" for what in dropped)]
         if notes:
