@@ -193,9 +193,14 @@ class StateThrottle:
         self._output_at_check = output_bytes or 0
 
 
-def metrics_shown() -> bool:
-    """Whether the SDK's METRIC lines (logged at INFO) reach the log at all."""
-    return _METRICS_LOGGER.isEnabledFor(logging.INFO)
+def metrics_shown(*, per_context: bool = False) -> bool:
+    """Whether the SDK's METRIC lines (logged at INFO) reach the log at all.
+
+    Args:
+        per_context: For a metric of one connection (a child context), which
+            runtime/log_levels.py demotes to DEBUG.
+    """
+    return _METRICS_LOGGER.isEnabledFor(logging.DEBUG if per_context else logging.INFO)
 
 
 _METRICS_LOGGER = metrics.get_metrics_logger()

@@ -240,15 +240,19 @@ class MessageHooks(TapAccess):
         if write_messages:
             stream._write_state_message()
 
+    def _metrics_shown(self) -> bool:
+        """Whether this sync's METRIC lines are shown (one connection's: only at DEBUG)."""
+        return metrics_shown(per_context=cast("Any", self).context is not None)
+
     def get_record_counter(self, **kwargs: Any) -> Any:
         """The SDK's record counter, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
+        if self._metrics_shown():
             return super().get_record_counter(**kwargs)  # type: ignore[misc]
         return UNLOGGED
 
     def get_sync_timer(self) -> Any:
         """The SDK's sync timer, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
+        if self._metrics_shown():
             return super().get_sync_timer()  # type: ignore[misc]
         return UNLOGGED
 
