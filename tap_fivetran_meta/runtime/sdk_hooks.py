@@ -87,6 +87,7 @@ from tap_fivetran_meta.runtime.message_volume import (
     compact_state,
     encode_message,
     extraction_time,
+    flush_pending_output,
     metrics_shown,
     writes_rows_unchanged,
 )
@@ -173,7 +174,10 @@ class MessageHooks(TapAccess):
         stream: Any = self
         writer = stream._tap.state_writer
         if isinstance(writer, CompactStateWriter):
-            writer.offer(stream.tap_state)
+            # The end of the last top-level stream's sync is the run's end (also in the
+            # SDK's dry run of --test, which finalises nothing).
+            ends_run = stream.context is None and stream.name == writer.throttle.last_stream
+            writer.offer(stream.tap_state, final=ends_run)
         else:
             super()._write_state_message()  # type: ignore[misc]
 
@@ -385,10 +389,14 @@ class CompactStateWriter(StateWriter):
         """Offer a STATE (the SDK's entry point): written if the throttle admits it."""
         self.offer(state)
 
-    def offer(self, state: Any) -> None:
-        """Write the STATE if it is due; at the run's last stream end, if it changed."""
-        if self.throttle.final:
+    def offer(self, state: Any, *, final: bool = False) -> None:
+        """Write the STATE if it is due; at the run's end, if it changed.
+
+        At the run's end every line still collected goes out too, STATE or not.
+        """
+        if final or self.throttle.final:
             self.write_now(state)
+            flush_pending_output()
             return
         output = self._output_bytes()
         if self.throttle.worth_encoding(output):
