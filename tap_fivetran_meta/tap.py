@@ -193,10 +193,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         "records_per_state_message",
         th.IntegerType(minimum=1),
         default=10000,
-        description="Child streams write STATE at a connection's end only after this many "
-        "records since the last STATE (every stream's end always writes it). Lower it to "
-        "resume closer to where an interrupted run stopped; each STATE carries the "
-        "bookmarks of every connection.",
+        description="A STATE before the run's end goes out only after at least this many "
+        "records since the last one, and only while all STATE messages of the run stay "
+        "within three times the final state; the run's end always writes it. Each STATE "
+        "carries the bookmarks of every connection.",
     ),
     th.Property(
         "max_concurrency",

@@ -117,7 +117,7 @@ class TapAccess:
     @property
     def services(self) -> TapServices:
         """The run-wide objects of the tap running this stream (see runtime/services.py)."""
-        return cast("TapServices", self._tap)  # type: ignore[attr-defined]
+        return self._tap  # type: ignore[attr-defined]  # (per record: no cast call)
 
 
 class MessageHooks(TapAccess):
@@ -139,8 +139,9 @@ class MessageHooks(TapAccess):
             super()._write_schema_message()  # type: ignore[misc]
 
     def _write_record_message(self, record: dict) -> None:
-        self.services.state_throttle.record_written()
         stream: Any = self
+        tap = stream._tap
+        tap.state_throttle.record_written()
         if self._direct_records is None:
             self._direct_records = writes_rows_unchanged(stream)
         if not self._direct_records:
@@ -154,10 +155,10 @@ class MessageHooks(TapAccess):
                 level=stream.TYPE_CONFORMANCE_LEVEL,
                 logger=stream.logger,
             )
-        self.services.write_message(
+        # (the SDK's ``state_manager.is_flushed`` is not kept: the STATE throttle decides)
+        tap.write_message(
             TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
         )
-        stream.state_manager.is_flushed = False
 
     def stamp_version(self, version: int) -> None:
         """Stamp this full-table stream's records with ``version`` unless it has one."""
