@@ -412,8 +412,8 @@ def section_pairs(args: argparse.Namespace, workdir: Path, failures: list[str]) 
             )
 
 
-def state_volume(path: Path) -> tuple[int, int, int, int]:
-    """STATE messages in a run's output: (count, bytes, bytes of the last, repeats)."""
+def state_volume(path: Path) -> tuple[int, int, int, int, int]:
+    """STATE in a run's output: (count, bytes, bytes of the last, repeats, all output bytes)."""
     count = total = last = repeats = 0
     previous = None
     with path.open("rb") as handle:
@@ -424,7 +424,7 @@ def state_volume(path: Path) -> tuple[int, int, int, int]:
             repeats += bookmarks == previous
             previous = bookmarks
             count, total, last = count + 1, total + len(line), len(line)
-    return count, total, last, repeats
+    return count, total, last, repeats, path.stat().st_size
 
 
 def section_state_volume(args: argparse.Namespace, workdir: Path, failures: list[str]) -> None:
@@ -435,15 +435,14 @@ def section_state_volume(args: argparse.Namespace, workdir: Path, failures: list
           f"{'repeats':>7} {'all output':>10}")  # fmt: skip
     with simulator(size, 0, seed=3) as sim:
         first = run_tap(sim, args.concurrency, workdir, lift_budget=True)
-        volumes = [("first", state_volume(workdir / "tap.jsonl"), workdir / "tap.jsonl")]
+        volumes = [("first", state_volume(workdir / "tap.jsonl"))]
         check_run("STATE volume, first run", first, failures)
         second = run_tap(
             sim, args.concurrency, workdir, now=NOW + timedelta(minutes=1), state=first.state
         )
         check_run("STATE volume, unchanged run", second, failures)
-        volumes.append(("unchanged", state_volume(workdir / "tap.jsonl"), workdir / "tap.jsonl"))
-        for name, (count, total, last, repeats), path in volumes:
-            output = path.stat().st_size
+        volumes.append(("unchanged", state_volume(workdir / "tap.jsonl")))
+        for name, (count, total, last, repeats, output) in volumes:
             print(f"{name:>9} {count:>6} {total:>11} {last:>11} {ratio(total, last):>5.2f} "
                   f"{repeats:>7} {output:>10}")  # fmt: skip
             if total > 3 * last:
