@@ -10,6 +10,7 @@ CPU is user + system time of the process (``wait4``), not wall time. The command
 and the load average are printed, so a quoted figure can be reproduced and its
 conditions read. Printed:
 
+0. start-up: CPU of ``--about`` (median and range of a few runs);
 1. CPU, tap against peer, in interleaved pairs (tap, peer, tap, peer...: load from other
    work falls on both alike) at 0 and 50 ms per request, on two shapes of data: the
    simulator's defaults and a skewed account (few connections, a sync every 10 minutes:
@@ -377,6 +378,19 @@ def section_speedup(args: argparse.Namespace, workdir: Path, failures: list[str]
         failures.append(f"records differ between concurrency 1 and N: {differing}")
 
 
+def section_startup(args: argparse.Namespace, workdir: Path, failures: list[str]) -> None:
+    print(f"\n0. start-up: CPU seconds of `tap-fivetran-meta --about` in {args.startup_runs} "
+          f"runs; load average before: {load()}")  # fmt: skip
+    command = [sys.executable, "-m", "tap_fivetran_meta", "--about"]
+    cpus = []
+    for _ in range(args.startup_runs):
+        _, cpu, code = _run(command, environment(), workdir / "about.txt", workdir / "about.log")
+        if code != 0:
+            failures.append(f"--about exited {code}")
+        cpus.append(cpu)
+    print(f"--about CPU: {spread(cpus)} s")
+
+
 def spread(values: list[float]) -> str:
     """``median [min-max]`` of a few measurements."""
     return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
@@ -454,6 +468,7 @@ def section_state_volume(args: argparse.Namespace, workdir: Path, failures: list
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--pair-sizes", default="default:1000,skewed:100")
     parser.add_argument("--pair-latencies", default="0,50")
     parser.add_argument("--sizes", default="100,1000,5000")
@@ -468,6 +483,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.smoke:
         args.pairs, args.pair_sizes, args.pair_latencies = 1, "default:30,skewed:5", "0"
+        args.startup_runs = 1
         args.sizes, args.incremental_sizes, args.latency_ms = "20,40", "40", 5
         args.speedup_size, args.state_size = 20, 60
     args.pair_shapes = [
@@ -484,6 +500,7 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {load()}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        section_startup(args, workdir, failures)
         section_pairs(args, workdir, failures)
         section_sizes(args, workdir, failures)
         section_state_volume(args, workdir, failures)
