@@ -13,7 +13,7 @@ from typing import Any
 from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 
-from tap_fivetran_meta.runtime import sdk_hooks
+from tap_fivetran_meta.runtime import message_volume, sdk_hooks
 from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
@@ -219,3 +219,16 @@ def test_lines_go_out_in_chunks_and_always_at_state(monkeypatch: Any) -> None:
     writer.write_message(RecordMessage(stream="s", record=big))  # over one chunk: written
     assert out.buffer.getvalue().endswith(b"}\n")
     assert json.loads(out.buffer.getvalue().splitlines()[-1])["record"] == big
+
+
+def test_collected_lines_wait_at_most_output_seconds(monkeypatch: Any) -> None:
+    out = _BinaryStdout()
+    monkeypatch.setattr("sys.stdout", out)
+    clock = [100.0]
+    monkeypatch.setattr(message_volume.time, "monotonic", lambda: clock[0])
+    writer = StateFlushingWriter()
+    writer.write_message(RecordMessage(stream="s", record={"id": 1}))
+    assert out.buffer.getvalue() == b""  # collected
+    clock[0] += message_volume.OUTPUT_SECONDS
+    writer.write_message(RecordMessage(stream="s", record={"id": 2}))
+    assert len(out.buffer.getvalue().splitlines()) == 2  # a rare STATE does not hold rows back

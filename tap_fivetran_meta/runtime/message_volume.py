@@ -371,13 +371,16 @@ class StateFlushingWriter(SingerWriter):
 
 #: Bytes collected before they are written to stdout (flushed earlier at STATE).
 OUTPUT_CHUNK = 64 * 1024
+#: Longest time collected lines wait (STATE is rare: a target must still see rows go by).
+OUTPUT_SECONDS = 1.0
 
 
 class LineOutput:
     """Message lines to stdout in large writes, whatever Python's own buffering is.
 
     With ``PYTHONUNBUFFERED`` (common in containers) every line would be one system
-    call; here lines are collected and written in chunks of :data:`OUTPUT_CHUNK` bytes,
+    call; here lines are collected and written in chunks of :data:`OUTPUT_CHUNK` bytes, or
+    after :data:`OUTPUT_SECONDS` (STATE is rare; a target still sees rows as they come),
     and always at a flush point (after STATE and ACTIVATE_VERSION: a target has every
     record a STATE covers when it reads it), and when the process exits. Order is
     unchanged. A stdout without a binary buffer (``io.StringIO`` in tests) gets every
@@ -386,6 +389,7 @@ class LineOutput:
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        self._flushed_at = time.monotonic()
         #: Bytes of message lines written so far (the STATE budget reads it).
         self.bytes_written = 0
         atexit.register(self._flush_at_exit)
@@ -406,7 +410,11 @@ class LineOutput:
                 out.flush()
             return
         self._pending += line
-        if flush or len(self._pending) >= OUTPUT_CHUNK:
+        if (
+            flush
+            or len(self._pending) >= OUTPUT_CHUNK
+            or time.monotonic() - self._flushed_at >= OUTPUT_SECONDS
+        ):
             self.flush()
 
     def write_parts(self, parts: Iterable[bytes | memoryview]) -> None:
@@ -441,6 +449,7 @@ class LineOutput:
                 binary.write(self._pending)
                 self._pending.clear()
             binary.flush()
+        self._flushed_at = time.monotonic()
 
 
 #: Every LineOutput of the process, for :func:`flush_pending_output`.
