@@ -50,7 +50,10 @@ from tap_fivetran_meta.runtime.log_levels import install_log_filters
 from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
+    compact_state,
+    encode_message,
     flush_pending_output,
+    last_synced_stream,
 )
 from tap_fivetran_meta.runtime.partition_state import prune
 from tap_fivetran_meta.runtime.prefetch import Prefetcher
@@ -190,10 +193,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         "records_per_state_message",
         th.IntegerType(minimum=1),
         default=10000,
-        description="Child streams write STATE at a connection's end only after this many "
-        "records since the last STATE (every stream's end always writes it). Lower it to "
-        "resume closer to where an interrupted run stopped; each STATE carries the "
-        "bookmarks of every connection.",
+        description="A STATE before the run's end goes out only after at least this many "
+        "records since the last one, and only while all STATE messages of the run stay "
+        "within three times the final state; the run's end always writes it. Each STATE "
+        "carries the bookmarks of every connection.",
     ),
     th.Property(
         "max_concurrency",
@@ -300,6 +303,8 @@ class TapFivetranMeta(TapHooks, Tap):
     current_connection: dict[str, Any] | None = None
     #: The schema config of that connection, shared by the five schema streams.
     last_schema_config: LastSchemaConfig | None = None
+    #: The --state input as STATE would write it: a STATE repeating it is not written.
+    _input_state_encoded = encode_message({"bookmarks": {}})
 
     # --- run-wide shared objects ---------------------------------------------------------
 
@@ -362,8 +367,13 @@ class TapFivetranMeta(TapHooks, Tap):
 
     @cached_property
     def state_throttle(self) -> StateThrottle:
-        """Limits STATE messages written at child contexts' ends (see message_volume.py)."""
-        return StateThrottle(int(self.config.get("records_per_state_message", 10000)))
+        """Decides which STATE messages are written (see message_volume.py)."""
+        throttle = StateThrottle(
+            int(self.config.get("records_per_state_message", 10000)),
+            last_stream=last_synced_stream(self.streams.values()),
+        )
+        throttle.start_from(self._input_state_encoded)
+        return throttle
 
     @cached_property
     def activation(self) -> ActivationTracker:
@@ -492,6 +502,7 @@ class TapFivetranMeta(TapHooks, Tap):
             name: StreamBookmarkRules(stream.replication_key, stream.state_partitioning_keys)
             for name, stream in self.streams.items()
         }
+        self._input_state_encoded = encode_message(compact_state(state))
         usable, dropped = drop_outdated_bookmarks(state, rules)
         notes = [*self._state_notes, *(f"ignored {what}" for what in dropped)]
         if notes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import logging
 from typing import TYPE_CHECKING
 
 import pytest
+from jsonschema.exceptions import best_match
 
+from tap_fivetran_meta.runtime import input_files
 from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
     StreamBookmarkRules,
@@ -165,3 +168,57 @@ def test_config_file_must_be_an_object(tmp_path: Path) -> None:
     assert (
         str(caught.value) == f"--config {path}: must hold a JSON object of settings, not a string"
     )
+
+
+# --- the fast path for valid states agrees with the schema --------------------------------
+
+
+def _schema_problem(value: object) -> str | None:
+    error = best_match(input_files._VALIDATORS["state"].iter_errors(value))
+    return None if error is None else error.message
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"bookmarks": {}},
+        {"currently_syncing": None, "bookmarks": {"s": {}}},
+        {"bookmarks": {"s": {"replication_key": "k", "replication_key_value": 1.5}}},
+        {"bookmarks": {"s": {"replication_key_value": decimal.Decimal("2")}}},
+        {"bookmarks": {"s": {"partitions": ({"context": {"a": 1}},)}}},
+        {"bookmarks": {"s": {"progress_markers": {"replication_key_value": "x"}}}},
+        {"bookmarks": {"s": {"partitions": [{"context": {}, "extra": [1]}]}}},
+        # each of these breaks one rule of the schema
+        [],
+        {"currently_syncing": 3},
+        {"bookmarks": []},
+        {"bookmarks": {"s": []}},
+        {"bookmarks": {"s": {"replication_key": 1}}},
+        {"bookmarks": {"s": {"replication_key_value": True}}},
+        {"bookmarks": {"s": {"replication_key_signpost": {}}}},
+        {"bookmarks": {"s": {"starting_replication_value": [1]}}},
+        {"bookmarks": {"s": {"progress_markers": []}}},
+        {"bookmarks": {"s": {"progress_markers": {"replication_key": 2}}}},
+        {"bookmarks": {"s": {"progress_markers": {"replication_key_value": False}}}},
+        {"bookmarks": {"s": {"partitions": {}}}},
+        {"bookmarks": {"s": {"partitions": [3]}}},
+        {"bookmarks": {"s": {"partitions": [{}]}}},
+        {"bookmarks": {"s": {"partitions": [{"context": []}]}}},
+        {"bookmarks": {"s": {"partitions": [{"context": {}, "replication_key_value": {}}]}}},
+    ],
+)
+def test_the_fast_state_check_never_passes_what_the_schema_refuses(state: object) -> None:
+    if input_files._state_passes(state):
+        assert _schema_problem(state) is None
+    else:
+        assert _schema_problem(state) is not None
+
+
+def test_duplicate_contexts_are_told_apart_by_type_as_in_json() -> None:
+    distinct = {
+        "bookmarks": {"s": {"partitions": [{"context": {"a": v}} for v in (1, 1.0, True, "1")]}}
+    }
+    assert shape_problem(distinct, "state") is None
+    twice = {"bookmarks": {"s": {"partitions": [{"context": {"a": [1]}}, {"context": {"a": [1]}}]}}}
+    assert "repeats the context" in (shape_problem(twice, "state") or "")

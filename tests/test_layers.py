@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "streams": {"streams", "client", "api", "rules", "runtime", "schemas", "webhooks"},
     "tap": {"streams", "client", "api", "rules", "runtime", "schemas", "webhooks", "package"},
     "__main__": {"tap"},
-    "package": set(),
+    "package": {"runtime"},
 }
 
 

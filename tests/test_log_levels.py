@@ -13,6 +13,7 @@ from singer_sdk.exceptions import AbortedSyncFailedException, MaxRecordsLimitExc
 from singer_sdk.metrics import Metric, Point
 
 from fivetran_sim import SimConfig, Simulator
+from tap_fivetran_meta.runtime import log_levels
 from tap_fivetran_meta.runtime.log_levels import (
     PerObjectMetricsFilter,
     TapLogFilter,
@@ -21,6 +22,8 @@ from tap_fivetran_meta.runtime.log_levels import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 TAP = [sys.executable, "-m", "tap_fivetran_meta"]
 
@@ -147,3 +150,28 @@ def test_debug_level_still_shows_the_per_connection_lines(tmp_path: Path) -> Non
     lines = _stderr_lines(tmp_path, 5, env={"TAP_FIVETRAN_META_LOGLEVEL": "DEBUG"})
     assert any("with context keys" in line and "DEBUG" in line for line in lines)
     assert any("METRIC" in line and "http_request_duration" in line for line in lines)
+
+
+def test_per_connection_lines_are_not_even_built_unless_debug_is_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logger = log_levels._stream_logger("tap-fivetran-meta.built_or_not")
+    assert isinstance(logger, log_levels.StreamLogger)
+    built: list[logging.LogRecord] = []
+    real = logging.Logger.makeRecord
+
+    def counting(self: logging.Logger, *args: object, **kwargs: object) -> logging.LogRecord:
+        record = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        built.append(record)
+        return record
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", counting)
+    template = "Beginning sync of '%s' in %s mode with context keys: %s"
+    logger.setLevel(logging.INFO)
+    logger.info(template, "sync_history", "INCREMENTAL", ["connection_id"])
+    logger.info("Stream 'x': %d rows", 3)  # the tap's own INFO lines are built as before
+    assert [record.getMessage() for record in built] == ["Stream 'x': 3 rows"]
+    built.clear()
+    logger.setLevel(logging.DEBUG)
+    logger.info(template, "sync_history", "INCREMENTAL", ["connection_id"])
+    assert [record.levelno for record in built] == [logging.DEBUG]

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 import requests
+import requests_mock
 
 from tap_fivetran_meta.api.ratelimit import RateBudget
 from tap_fivetran_meta.runtime.progress import (
@@ -49,11 +50,13 @@ def test_a_plan_that_fits_is_info_and_one_that_does_not_says_how_long(
         announce_plan(big, budget)
     (ok, not_ok) = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert ok[0] == logging.INFO
-    assert "1000 connections; the per-connection phase needs about 2001 requests" in ok[1]
+    # the connection list was read for the plan: not among the requests still needed
+    assert "1000 connections; the per-connection phase needs about 2000 requests" in ok[1]
+    assert "the connection list took 1)" in ok[1]
     assert not_ok[0] == logging.WARNING
-    assert "needs about 21010 requests" in not_ok[1]
-    assert "take at least 3 min 02 s" in not_ok[1]  # 1,010 beyond 20,000 an hour
-    assert budget_wait_seconds(21010, budget) == pytest.approx(1010 / 20000 * 3600)
+    assert "needs about 21000 requests" in not_ok[1]
+    assert "take at least 3 min 00 s" in not_ok[1]  # 1,000 beyond 20,000 an hour
+    assert budget_wait_seconds(21000, budget) == pytest.approx(1000 / 20000 * 3600)
 
 
 def test_fivetrans_remaining_quota_limits_what_fits() -> None:
@@ -83,7 +86,7 @@ def test_progress_lines_every_30_seconds_with_an_estimate(caplog: pytest.LogCapt
 
 
 def test_a_run_announces_its_plan(
-    api: object, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    api: requests_mock.Mocker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import api_fixtures
 
@@ -95,5 +98,9 @@ def test_a_run_announces_its_plan(
     plans = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Plan:")]
     assert len(plans) == 1
     assert plans[0].startswith(
-        "Plan: 3 connections; the per-connection phase needs about 11 requests"
+        "Plan: 3 connections; the per-connection phase needs about 9 requests"
     )
+    # One listing of the connections per run: the stream reuses the plan's.
+    pages = [r for r in api.request_history if r.path.rstrip("/") == "/v1/connections"]
+    assert len(pages) == 2  # the fixture's two pages
+    assert len([page for page in pages if "cursor" not in page.qs]) == 1

@@ -56,12 +56,13 @@ def test_a_second_run_within_the_period_reads_no_schema_config(
     assert set(SCHEMA_STREAMS) <= activated(first)
     read_at = first.final_state["bookmarks"][SCHEMA_STATE_STREAM][SCHEMA_READ_AT_KEY]
     with_config = first.count("connection_schema_settings")
-    assert len(read_at) == with_config > 0  # connections without a config are asked again
+    assert 0 < with_config < connections  # some have no schema config (a 404)...
+    assert len(read_at) == connections  # ...and are asked again on the same cadence
     assert set(read_at.values()) == {"2026-11-20T12:00:00Z"}
 
     later = NOW + timedelta(hours=1)
     second = run_at(sim, monkeypatch, later, first.final_state, emit_activate_version_messages=True)
-    assert schema_requests(sim) == connections - with_config
+    assert schema_requests(sim) == 0
     for name in SCHEMA_STREAMS:
         assert second.count(name) == 0, name
     # Rows not read again must not be flagged deleted.
@@ -75,16 +76,23 @@ def test_every_connection_is_read_again_within_the_period(
     state = run_at(sim, monkeypatch, NOW, {}).final_state
     seen: set[str] = set()
     per_run = []
+    asked = 0
     for hour in range(1, 25):
         run = run_at(sim, monkeypatch, NOW + timedelta(hours=hour), state)
+        asked += schema_requests(sim)
         state = run.final_state
         ids = {r["connection_id"] for r in run.records.get("connection_schema_settings", [])}
         per_run.append(len(ids))
         seen |= ids
-    with_config = len(state["bookmarks"][SCHEMA_STATE_STREAM][SCHEMA_READ_AT_KEY])
+    with_config = sum(c.has_schema_config for c in sim.dataset.connections.values())
+    assert len(state["bookmarks"][SCHEMA_STATE_STREAM][SCHEMA_READ_AT_KEY]) == len(
+        sim.dataset.connections
+    )
     assert len(seen) == with_config  # all re-read within 24 hours ...
     assert sum(per_run[:11]) == 0  # ... none before half of it ...
     assert max(per_run) < with_config  # ... and not all in the same run
+    # Those without a schema config too: each connection is asked once in the period.
+    assert asked == len(sim.dataset.connections) > with_config
 
 
 def test_zero_reads_every_schema_config_every_run(

@@ -25,21 +25,37 @@ stream writes its SCHEMA once per run, before its first record.
 
 STATE:
 The SDK writes the whole tap state after every child context (every connection, for
-each child stream). The state itself grows with the number of connections (one
-bookmark each for sync history and status history), so a run over N connections wrote
-O(N^2) bytes of STATE: about 30 MB at 300 connections, gigabytes at a few thousand.
+each child stream) and at every stream's end. The state itself grows with the number of
+connections (one bookmark each for sync history, status history, schema changes...), so
+a run over N connections wrote O(N^2) bytes of STATE: 23 times the final state at 2,000
+connections, hundreds of megabytes at 10,000, most of them repeating the previous one.
 
-Here a child context's end writes STATE only once at least ``every_records`` records
-went out since the last STATE (counted across the tap, so the choice is deterministic);
-a top-level stream's end always writes it, so every complete stream is covered by a
-STATE message. Delaying STATE never puts it ahead of the records: an interrupted run
-resumes from a little earlier, and primary-key upserts absorb the rows read again.
+Here (:class:`StateThrottle`) a STATE goes out only when all of these hold:
+
+* its bookmarks differ from the last STATE's (and from the input state's);
+  streams whose state is empty (full-table streams) are left out of STATE altogether;
+* at least ``records_per_state_message`` records went out since the last STATE;
+* the tap's output since the state was last looked at is at least as large as the
+  state was then (so encoding the state to look at it costs at most what the records
+  cost: linear CPU even with 300,000 partitions);
+* the STATE bytes written so far in the run are at most this STATE's size. Each STATE
+  is then at least as large as all earlier ones together: they add up to at most twice
+  the largest, and with the run's last STATE (always written when it changed) to at
+  most three times the final state, at any account size.
+
+The last top-level stream's end and a SIGTERM/SIGINT write the STATE whatever
+the budget (unless it repeats the last STATE of the run), so every run ends with a STATE
+that covers every record written.
+Delaying STATE never puts it ahead of the records: bookmarks are committed only after
+their records were written, so an interrupted run resumes from a little earlier, and
+primary-key upserts absorb the rows read again.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import logging
 import signal
 import sys
@@ -57,37 +73,134 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.json import serialize_json
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
-    from singer_sdk import Stream
 
 #: Records between two STATE messages written at a child context's end (the SDK's own
 #: STATE_MSG_FREQUENCY for a single stream).
 RECORDS_PER_STATE = 10_000
 
 
-class StateThrottle:
-    """Lets a child context's STATE through once enough records went out since the last."""
+def compact_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The state as written: without the empty entries of streams that keep no bookmark."""
+    bookmarks = state.get("bookmarks")
+    if not isinstance(bookmarks, dict):
+        return dict(state)
+    kept = {name: value for name, value in bookmarks.items() if value != {}}
+    return {**state, "bookmarks": kept}
 
-    def __init__(self, every_records: int = RECORDS_PER_STATE) -> None:
+
+def state_digest(encoded: bytes) -> bytes:
+    """A digest of an encoded state, to recognise a repeat without keeping a copy."""
+    return hashlib.blake2b(encoded, digest_size=16).digest()
+
+
+def last_synced_stream(streams: Iterable[Any]) -> str:
+    """The name of the top-level stream singer-sdk's ``sync_all`` syncs last ('' if none).
+
+    The same walk as ``sync_all``: streams in order, children skipped (their parent
+    syncs them), unselected streams without a selected descendant skipped.
+    """
+    last = ""
+    for stream in streams:
+        if stream.parent_stream_type is None and (
+            stream.selected or stream.has_selected_descendents
+        ):
+            last = stream.name
+    return last
+
+
+class StateThrottle:
+    """Decides which STATE messages go out (see the module docstring, "STATE").
+
+    Counts records and reads the output's byte count so that the cheap tests come
+    first; the state is encoded only when those pass, and then :meth:`admit` decides.
+    """
+
+    def __init__(self, every_records: int = RECORDS_PER_STATE, *, last_stream: str = "") -> None:
         self.every_records = every_records
+        #: The top-level stream synced last: its end writes the run's final STATE.
+        self.last_stream = last_stream
         self._records = 0
+        self._output_at_check = 0
+        self._size_at_check = 0
+        self._written_bytes = 0
+        self._last_digest: bytes | None = None
+        self._input_digest: bytes | None = None
+        self._final = False
+
+    @property
+    def written_bytes(self) -> int:
+        """STATE bytes written so far in this run."""
+        return self._written_bytes
+
+    def start_from(self, encoded_input_state: bytes) -> None:
+        """The state the run starts from: only a forced STATE may repeat it."""
+        self._input_digest = state_digest(encoded_input_state)
+        self._size_at_check = len(encoded_input_state)
 
     def record_written(self) -> None:
         """Count one RECORD message."""
         self._records += 1
 
-    def allow(self, stream: Stream) -> bool:
-        """Whether this STATE write goes out now."""
-        if stream.context is None or self._records >= self.every_records:
-            self._records = 0
-            return True
-        return False
+    @property
+    def final(self) -> bool:
+        """Whether the STATE offered now is the run's last (written whatever the budget)."""
+        return self._final
+
+    @contextlib.contextmanager
+    def closing(self, stream_name: str) -> Iterator[None]:
+        """While a top-level stream is finalised: final if it is the last one."""
+        outer = self._final  # the last stream finalises its children inside its own
+        self._final = outer or stream_name == self.last_stream
+        try:
+            yield
+        finally:
+            self._final = outer
+
+    def worth_encoding(self, output_bytes: int | None) -> bool:
+        """The cheap tests: enough records, and enough output since the last look."""
+        if self._records < self.every_records:
+            return False
+        return output_bytes is None or (output_bytes - self._output_at_check >= self._size_at_check)
+
+    def admit(self, encoded: bytes, output_bytes: int | None, *, force: bool = False) -> bool:
+        """Whether this encoded STATE is written (and if so, account for it).
+
+        Args:
+            encoded: The STATE's value as written (:func:`compact_state`, encoded).
+            output_bytes: Bytes the tap has written so far (None: not known).
+            force: The run's last STATE, or one after a signal or failure.
+        """
+        self._output_at_check = output_bytes or 0
+        self._size_at_check = len(encoded)
+        digest = state_digest(encoded)
+        if digest == self._last_digest:
+            return False
+        if not force and (digest == self._input_digest or self.over_budget(len(encoded))):
+            return False
+        self._last_digest = digest
+        self._written_bytes += len(encoded)
+        self._records = 0
+        return True
+
+    def over_budget(self, size: int) -> bool:
+        """Whether a STATE of ``size`` bytes now would break the volume bound (3x final)."""
+        return self._written_bytes > size
+
+    def wrote(self, output_bytes: int | None) -> None:
+        """After an admitted STATE went out: its own bytes are not output that pays for a look."""
+        self._output_at_check = output_bytes or 0
 
 
-def metrics_shown() -> bool:
-    """Whether the SDK's METRIC lines (logged at INFO) reach the log at all."""
-    return _METRICS_LOGGER.isEnabledFor(logging.INFO)
+def metrics_shown(*, per_context: bool = False) -> bool:
+    """Whether the SDK's METRIC lines (logged at INFO) reach the log at all.
+
+    Args:
+        per_context: For a metric of one connection (a child context), which
+            runtime/log_levels.py demotes to DEBUG.
+    """
+    return _METRICS_LOGGER.isEnabledFor(logging.DEBUG if per_context else logging.INFO)
 
 
 _METRICS_LOGGER = metrics.get_metrics_logger()
@@ -246,6 +359,11 @@ class StateFlushingWriter(SingerWriter):
         """Write a STATE message from its value already encoded (one JSON line, no copy)."""
         self._output.write_parts((b'{"type":"STATE","value":', memoryview(value)[:-1], b"}\n"))
 
+    @property
+    def bytes_written(self) -> int:
+        """Bytes of message lines written so far."""
+        return self._output.bytes_written
+
     @cached_property
     def _output(self) -> LineOutput:
         return LineOutput()
@@ -253,13 +371,16 @@ class StateFlushingWriter(SingerWriter):
 
 #: Bytes collected before they are written to stdout (flushed earlier at STATE).
 OUTPUT_CHUNK = 64 * 1024
+#: Longest time collected lines wait (STATE is rare: a target must still see rows go by).
+OUTPUT_SECONDS = 1.0
 
 
 class LineOutput:
     """Message lines to stdout in large writes, whatever Python's own buffering is.
 
     With ``PYTHONUNBUFFERED`` (common in containers) every line would be one system
-    call; here lines are collected and written in chunks of :data:`OUTPUT_CHUNK` bytes,
+    call; here lines are collected and written in chunks of :data:`OUTPUT_CHUNK` bytes, or
+    after :data:`OUTPUT_SECONDS` (STATE is rare; a target still sees rows as they come),
     and always at a flush point (after STATE and ACTIVATE_VERSION: a target has every
     record a STATE covers when it reads it), and when the process exits. Order is
     unchanged. A stdout without a binary buffer (``io.StringIO`` in tests) gets every
@@ -268,6 +389,9 @@ class LineOutput:
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        self._flushed_at = time.monotonic()
+        #: Bytes of message lines written so far (the STATE budget reads it).
+        self.bytes_written = 0
         atexit.register(self._flush_at_exit)
         _OUTPUTS.add(self)
 
@@ -278,6 +402,7 @@ class LineOutput:
 
     def write(self, line: bytes, *, flush: bool) -> None:
         """Append one line; write out when a flush point or a full chunk is reached."""
+        self.bytes_written += len(line)
         out = sys.stdout
         if getattr(out, "buffer", None) is None:  # e.g. io.StringIO in tests
             out.write(line.decode())
@@ -285,11 +410,17 @@ class LineOutput:
                 out.flush()
             return
         self._pending += line
-        if flush or len(self._pending) >= OUTPUT_CHUNK:
+        if (
+            flush
+            or len(self._pending) >= OUTPUT_CHUNK
+            or time.monotonic() - self._flushed_at >= OUTPUT_SECONDS
+        ):
             self.flush()
 
     def write_parts(self, parts: Iterable[bytes | memoryview]) -> None:
         """Write one line given in parts (a large STATE: no joined copy), then flush."""
+        parts = list(parts)
+        self.bytes_written += sum(len(part) for part in parts)
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:  # e.g. io.StringIO in tests
             sys.stdout.write(b"".join(parts).decode())
@@ -318,6 +449,7 @@ class LineOutput:
                 binary.write(self._pending)
                 self._pending.clear()
             binary.flush()
+        self._flushed_at = time.monotonic()
 
 
 #: Every LineOutput of the process, for :func:`flush_pending_output`.

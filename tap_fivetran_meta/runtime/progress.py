@@ -40,8 +40,8 @@ class RequestPlan:
 
     @property
     def total(self) -> int:
-        """Every request of the phase, the connection list's pages included."""
-        return self.list_requests + self.history_requests + self.schema_requests
+        """The requests still to send (the connection list was read for the plan)."""
+        return self.history_requests + self.schema_requests
 
 
 def duration_text(seconds: float) -> str:
@@ -79,7 +79,7 @@ def announce_plan(plan: RequestPlan, budget: RateBudget) -> None:
     parts = (
         f"{plan.connections} connections; the per-connection phase needs about {plan.total} "
         f"requests (sync history: {plan.history_requests} for {plan.history_connections} "
-        f"connections, schema configs: {plan.schema_requests}, connection list: "
+        f"connections, schema configs: {plan.schema_requests}; the connection list took "
         f"{plan.list_requests}); {left} can be sent now (max_requests_per_hour="
         f"{budget.max_per_hour}, Fivetran: "
         f"{'?' if budget.server_remaining is None else budget.server_remaining} left)"

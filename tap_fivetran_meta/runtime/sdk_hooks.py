@@ -14,8 +14,11 @@ Stream hooks (:class:`MessageHooks`, every stream):
 * ``Stream._write_record_message(self, record)`` — RECORD lines encoded with msgspec;
   pruning and stream maps skipped when they change nothing, type conformance skipped for
   rows the tap builds with the schema's types (``trusted_rows``).
-* ``Stream._write_state_message(self)`` — through the tap's STATE throttle (the SDK's
-  STATE after every child context is quadratic in the number of connections).
+* ``Stream._write_state_message(self)`` — offered to the tap's STATE throttle (the SDK's
+  STATE after every child context is quadratic in the number of connections); the
+  SDK's ``state_manager.is_flushed`` shortcut is not used (the throttle decides).
+* ``Stream.finalize_state_progress_markers`` (public) — wrapped so that the last
+  top-level stream's end writes the run's final STATE whatever the budget.
 * ``Stream._tap`` — read once, by :class:`TapAccess` (``stream.services``).
 * ``Stream._sync_records(self, context=None, *, write_messages=True)`` — a leaner loop
   for leaf child streams; it calls the private ``_get_state_partition_context``,
@@ -47,8 +50,10 @@ Run hooks:
   (``MessageHooks.stamp_version``).
 * ``singer_sdk.helpers._typing.conform_record_data_types`` — the SDK's conformance,
   applied to API rows on the fast RECORD path.
-* ``singer_sdk.helpers._state.StateWriter`` subclassed (:class:`CompactStateWriter`): a
-  digest of the last STATE instead of a deep copy.
+* ``singer_sdk.helpers._state.StateWriter`` subclassed (:class:`CompactStateWriter`): the
+  throttle's budget and a digest of the last STATE instead of a deep copy; its
+  ``write_state`` (called by the SDK at the start of ``sync_all``) is an offer like any
+  other.
 
 Tap hooks (:class:`TapHooks`):
 
@@ -66,7 +71,6 @@ Tap hooks (:class:`TapHooks`):
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk.exceptions import SyncLifecycleSignal
@@ -78,9 +82,12 @@ from singer_sdk.streams._state import StreamStateManager
 from tap_fivetran_meta.runtime.message_volume import (
     UNLOGGED,
     StateFlushingWriter,
+    StateThrottle,
     TrustedRecord,
+    compact_state,
     encode_message,
     extraction_time,
+    flush_pending_output,
     metrics_shown,
     writes_rows_unchanged,
 )
@@ -110,7 +117,7 @@ class TapAccess:
     @property
     def services(self) -> TapServices:
         """The run-wide objects of the tap running this stream (see runtime/services.py)."""
-        return cast("TapServices", self._tap)  # type: ignore[attr-defined]
+        return self._tap  # type: ignore[attr-defined]  # (per record: no cast call)
 
 
 class MessageHooks(TapAccess):
@@ -132,8 +139,9 @@ class MessageHooks(TapAccess):
             super()._write_schema_message()  # type: ignore[misc]
 
     def _write_record_message(self, record: dict) -> None:
-        self.services.state_throttle.record_written()
         stream: Any = self
+        tap = stream._tap
+        tap.state_throttle.record_written()
         if self._direct_records is None:
             self._direct_records = writes_rows_unchanged(stream)
         if not self._direct_records:
@@ -147,10 +155,10 @@ class MessageHooks(TapAccess):
                 level=stream.TYPE_CONFORMANCE_LEVEL,
                 logger=stream.logger,
             )
-        self.services.write_message(
+        # (the SDK's ``state_manager.is_flushed`` is not kept: the STATE throttle decides)
+        tap.write_message(
             TrustedRecord(stream.name, record, stream._stream_version, extraction_time())
         )
-        stream.state_manager.is_flushed = False
 
     def stamp_version(self, version: int) -> None:
         """Stamp this full-table stream's records with ``version`` unless it has one."""
@@ -165,8 +173,19 @@ class MessageHooks(TapAccess):
 
     def _write_state_message(self) -> None:
         stream: Any = self
-        if self.services.state_throttle.allow(stream):
+        writer = stream._tap.state_writer
+        if isinstance(writer, CompactStateWriter):
+            # The end of the last top-level stream's sync is the run's end (also in the
+            # SDK's dry run of --test, which finalises nothing).
+            ends_run = stream.context is None and stream.name == writer.throttle.last_stream
+            writer.offer(stream.tap_state, final=ends_run)
+        else:
             super()._write_state_message()  # type: ignore[misc]
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """The SDK's finalisation; at the last top-level stream's end, the final STATE."""
+        with self.services.state_throttle.closing(cast("Any", self).name):
+            super().finalize_state_progress_markers(state)  # type: ignore[misc]
 
     def _sync_records(
         self, context: Any = None, *, write_messages: bool = True
@@ -226,15 +245,19 @@ class MessageHooks(TapAccess):
         if write_messages:
             stream._write_state_message()
 
+    def _metrics_shown(self) -> bool:
+        """Whether this sync's METRIC lines are shown (one connection's: only at DEBUG)."""
+        return metrics_shown(per_context=cast("Any", self).context is not None)
+
     def get_record_counter(self, **kwargs: Any) -> Any:
         """The SDK's record counter, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
+        if self._metrics_shown():
             return super().get_record_counter(**kwargs)  # type: ignore[misc]
         return UNLOGGED
 
     def get_sync_timer(self) -> Any:
         """The SDK's sync timer, or a stand-in while its METRIC lines are not shown."""
-        if metrics_shown():
+        if self._metrics_shown():
             return super().get_sync_timer()  # type: ignore[misc]
         return UNLOGGED
 
@@ -347,28 +370,54 @@ def send_prepared(stream: Any) -> Callable[..., requests.Response]:
 
 
 class CompactStateWriter(StateWriter):
-    """Skips unchanged STATE like the SDK's, remembering a digest instead of a deep copy.
+    """Writes the STATE messages the tap's :class:`StateThrottle` admits, never a repeat.
 
     The SDK keeps a full deep copy of the last STATE it wrote to compare with the next one;
-    with one bookmark per connection that copy doubles the state's memory for the whole run.
+    with one bookmark per connection that copy doubles the state's memory for the whole
+    run. Here a digest is kept, and the state is encoded only once the throttle's cheap
+    tests pass (see message_volume.py, "STATE").
     """
 
-    def __init__(self, message_writer: Any) -> None:
+    def __init__(self, message_writer: Any, throttle: StateThrottle | None = None) -> None:
         super().__init__(message_writer)
-        self._last_digest: bytes | None = None
+        self.throttle = throttle or StateThrottle(every_records=0)
+
+    def _output_bytes(self) -> int | None:
+        count = getattr(self._message_writer, "bytes_written", None)
+        return count if isinstance(count, int) else None
 
     def write_state(self, state: Any) -> None:
-        """Write a STATE message unless it equals the last one written (encoded once)."""
-        value = encode_message(state)
-        digest = hashlib.sha256(value).digest()
-        if digest == self._last_digest:
+        """Offer a STATE (the SDK's entry point): written if the throttle admits it."""
+        self.offer(state)
+
+    def offer(self, state: Any, *, final: bool = False) -> None:
+        """Write the STATE if it is due; at the run's end, if it changed.
+
+        At the run's end every line still collected goes out too, STATE or not.
+        """
+        if final or self.throttle.final:
+            self.write_now(state)
+            flush_pending_output()
+            return
+        output = self._output_bytes()
+        if self.throttle.worth_encoding(output):
+            self._write(state, output, force=False)
+
+    def write_now(self, state: Any) -> None:
+        """Write the STATE unless it repeats the last one (run end, signal, failure)."""
+        self._write(state, self._output_bytes(), force=True)
+
+    def _write(self, state: Any, output: int | None, *, force: bool) -> None:
+        compact = compact_state(state)
+        value = encode_message(compact)
+        if not self.throttle.admit(value, output, force=force):
             return
         writer = self._message_writer
         if isinstance(writer, StateFlushingWriter):
             writer.write_encoded_state(value)
         else:
-            writer.write_message(StateMessage(value=state))
-        self._last_digest = digest
+            writer.write_message(StateMessage(value=compact))
+        self.throttle.wrote(self._output_bytes())
 
 
 # --- the tap ---------------------------------------------------------------------------------
@@ -392,12 +441,12 @@ class TapHooks:
     def use_compact_state_writer(self) -> None:
         """Write the tap's STATE through a :class:`CompactStateWriter` (in ``_state_writer``)."""
         tap: Any = self
-        tap._state_writer = CompactStateWriter(tap.message_writer)
+        tap._state_writer = CompactStateWriter(tap.message_writer, tap.state_throttle)
 
     def write_state_now(self) -> None:
         """Write the current STATE (unless it equals the last one written)."""
         tap: Any = self
-        tap._state_writer.write_state(tap.state)
+        tap._state_writer.write_now(tap.state)
 
     @classmethod
     def env_var_prefix(cls) -> str:

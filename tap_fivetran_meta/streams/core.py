@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -279,11 +279,17 @@ class ConnectionsStream(FivetranStream):
             self._infrastructure = infrastructure_index(self.services.streams)
         return self._infrastructure
 
+    #: The connections the plan listed, read again from here (one listing per run).
+    _planned_listing: deque[dict[str, Any]] | None = None
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         self.services.progress.start(self._plan_phase(context))
         self._prefetch_later_lists()
-        yield from super().get_records(context)
+        try:
+            yield from super().get_records(context)
+        finally:
+            self._planned_listing = None
         self.services.connection_index.mark_complete()
         self.listing = Listing(
             ids=self.services.connection_index.listed_ids(),
@@ -294,6 +300,16 @@ class ConnectionsStream(FivetranStream):
             after_listing = getattr(child, "after_listing", None)
             if after_listing is not None:
                 after_listing(self.listing)
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The connections: those the plan listed when it did, else a listing now."""
+        listing, self._planned_listing = self._planned_listing, None
+        if listing is None:
+            yield from super().request_records(context)
+            return
+        while listing:  # handed on one by one, so the memory is released as it goes
+            yield listing.popleft()
 
     def _prefetch_later_lists(self) -> None:
         """Start reading the account-level lists synced after this stream, concurrently.
@@ -312,8 +328,9 @@ class ConnectionsStream(FivetranStream):
     def _plan_phase(self, context: Context | None) -> RequestPlan | None:
         """Count what the per-connection phase will ask for, and say it (progress.py).
 
-        Lists the connections once more (one request per page) and applies the
-        children's own rules to each; None when no selected child makes requests.
+        Lists the connections (one request per page; the records are kept for the
+        stream itself, see :meth:`request_records`) and applies the children's own rules
+        to each; None when no selected child makes requests.
         """
         history = next((c for c in self.child_streams if c.name == "sync_history"), None)
         reads_history = history is not None and history.selected
@@ -325,7 +342,8 @@ class ConnectionsStream(FivetranStream):
         budget = self.services.rate_budget
         before = budget.requests
         plan = RequestPlan()
-        for raw in self.request_records(context):
+        listing = deque(self.request_records(context))
+        for raw in listing:
             if not self.accepts_parent(raw):
                 continue
             plan.connections += 1
@@ -338,6 +356,7 @@ class ConnectionsStream(FivetranStream):
                 plan.schema_requests += 1
         plan.list_requests = budget.requests - before
         announce_plan(plan, budget)
+        self._planned_listing = listing
         return plan
 
     @override

@@ -5,7 +5,8 @@ streams syncs first for it; the others reuse the flattened result. Only the curr
 connection's config is kept (the children of one connection sync right after it), so
 memory does not grow with the account. A connection without a schema config (404
 ``NotFound_SchemaConfig``: never synced, or not set up yet) gives no rows and is
-counted in each stream's end-of-run summary line.
+counted in each stream's end-of-run summary line; it is asked again on the same cadence
+as a config that exists (``schema_refresh_hours``), not on every run.
 
 ``connection_columns`` can add the full column list of each enabled table through the
 per-table ``/columns`` endpoint (setting ``column_details``). Those calls query the
@@ -189,6 +190,10 @@ class _SchemaConfigStream(FivetranStream):
             self.services.last_schema_config = last
         elif last.config is None and last.fetched_by != self.name:
             self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
+        if last.config is None and self._last_schema_stream():
+            # None yet (never synced, not set up): asked again on the same cadence as an
+            # existing config (schema_refresh_hours), not on every run.
+            self.services.schema_refresh.mark_read(connection_id)
         return last.config
 
     def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> LastSchemaConfig:
