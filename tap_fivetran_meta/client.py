@@ -173,6 +173,9 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     timestamp_fields: ClassVar[tuple[str, ...]] = ()
     #: Describes what this stream needs, for the 403 message (e.g. "CONNECTOR at READ").
     permission_hint: ClassVar[str] = ""
+    #: The ``group_ids``/``connection_ids``/``services`` filters narrow this stream's rows,
+    #: so a filtered run's read of it is not a complete listing (no ACTIVATE_VERSION).
+    narrowed_by_filters: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,6 +186,8 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         self.malformed_counts: dict[str, int] = {}
         #: Some item or object was skipped as malformed: the read is not complete.
         self._malformed_skipped = False
+        #: Why the read left something out that is not malformed data (None: nothing).
+        self._incomplete_reason: str | None = None
         # Worker threads (see prefetch.py) share this stream's bookkeeping.
         self._bookkeeping = threading.Lock()
 
@@ -734,9 +739,35 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
-            complete = not self._resource_unavailable and not self._malformed_skipped
-            self.services.activation.finish(self, complete=complete)
+            self.services.activation.finish(self, incomplete=self.incomplete_reason())
             self.log_skips()
+
+    def mark_incomplete(self, reason: str) -> None:
+        """Record that this run's read of the stream left rows out (thread-safe)."""
+        with self._bookkeeping:
+            self._incomplete_reason = self._incomplete_reason or reason
+
+    def incomplete_reason(self) -> str | None:
+        """Why this run's read is not a complete listing of the stream (None: it is).
+
+        Only a complete listing may be followed by ACTIVATE_VERSION: anything missing
+        from it would be flagged deleted in the target. A child stream is complete only
+        when its parent is.
+        """
+        if self._resource_unavailable:
+            return "the resource was unavailable or left out"
+        if self._malformed_skipped:
+            return "malformed data was skipped"
+        if self._incomplete_reason:
+            return self._incomplete_reason
+        if self.narrowed_by_filters and self.services.filters.filters_connections:
+            return "the run is filtered (group_ids/connection_ids/services)"
+        parent_type = self.parent_stream_type
+        if parent_type is None:
+            return None
+        parent = self.services.streams.get(parent_type.name)
+        parent_reason = getattr(parent, "incomplete_reason", lambda: None)()
+        return f"its parent '{parent_type.name}': {parent_reason}" if parent_reason else None
 
     def log_skips(self) -> None:
         """Log one summary line of the parents this stream skipped, if any."""

@@ -75,6 +75,8 @@ class _MembershipStream(FivetranStream):
     Subclasses map each ``kind`` to the path segment that lists it.
     """
 
+    narrowed_by_filters = True
+
     tolerate_not_found = True
     optional_resource = True
     timestamp_fields = ("created_at",)
@@ -184,6 +186,8 @@ class RolesStream(FivetranStream):
 
 class WebhooksStream(FivetranStream):
     """Webhooks (never their secret)."""
+
+    narrowed_by_filters = True
 
     name = "webhooks"
     path = "/webhooks"

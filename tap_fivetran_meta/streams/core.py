@@ -92,6 +92,8 @@ class AccountStream(FivetranStream):
 class GroupsStream(FivetranStream):
     """Groups (one destination each; the group id is the destination id)."""
 
+    narrowed_by_filters = True
+
     name = "groups"
     path = "/groups"
     primary_keys = ("id",)
@@ -111,6 +113,8 @@ class GroupsStream(FivetranStream):
 
 class DestinationsStream(FivetranStream):
     """Destinations: the list plus one detail call each, for ``config`` and setup tests."""
+
+    narrowed_by_filters = True
 
     name = "destinations"
     path = "/destinations"
@@ -179,6 +183,8 @@ CONNECTION_STATUS = th.ObjectType(
 
 class ConnectionsStream(FivetranStream):
     """All accessible connections from one paginated list, with derived health columns."""
+
+    narrowed_by_filters = True
 
     name = "connections"
     path = "/connections"

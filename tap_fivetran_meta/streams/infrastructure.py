@@ -112,6 +112,8 @@ class HybridDeploymentAgentsStream(_AccountListStream):
     filter); otherwise one for the account.
     """
 
+    narrowed_by_filters = True
+
     name = "hybrid_deployment_agents"
     path = "/hybrid-deployment-agents"
     timestamp_fields = ("registered_at", "updated_at", "last_used_at")

@@ -25,7 +25,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError
-from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.client import MALFORMED_ANSWER, FivetranStream
 from tap_fivetran_meta.rules.coerce import as_str
 from tap_fivetran_meta.rules.lineage import destination_fqn, destination_name
 from tap_fivetran_meta.rules.schema_changes import TABLE, Fingerprint, changes, fingerprint_of
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
+#: Why a connection's schema config was not read although the connection exists.
+UNREAD_CONFIG_REASONS = frozenset({NO_SCHEMA_CONFIG, MALFORMED_ANSWER, "unavailable"})
 REPLICATION_KEY = "observed_at"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
 
@@ -183,6 +185,10 @@ class _SchemaConfigStream(FivetranStream):
             self.services.last_schema_config = last
         elif last.config is None and last.fetched_by != self.name:
             self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
+        if last.config is None and last.miss_reason in UNREAD_CONFIG_REASONS:
+            # The connection exists but its config could not be read: its rows are
+            # missing from this run, so nothing may be flagged deleted.
+            self.mark_incomplete(f"the schema config of connection {connection_id} was unreadable")
         return last.config
 
     def _fetch_config(self, connection_id: str, context: dict[str, Any]) -> LastSchemaConfig:

@@ -76,6 +76,8 @@ class TransformationProjectsStream(FivetranStream):
     fetched ahead on the worker pool. A project deleted in between is skipped.
     """
 
+    narrowed_by_filters = True
+
     name = "transformation_projects"
     path = "/transformation-projects"
     primary_keys = ("id",)
