@@ -754,20 +754,24 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         from it would be flagged deleted in the target. A child stream is complete only
         when its parent is.
         """
-        if self._resource_unavailable:
-            return "the resource was unavailable or left out"
-        if self._malformed_skipped:
-            return "malformed data was skipped"
-        if self._incomplete_reason:
-            return self._incomplete_reason
-        if self.narrowed_by_filters and self.services.filters.filters_connections:
-            return "the run is filtered (group_ids/connection_ids/services)"
+        own = (
+            (self._resource_unavailable, "the resource was unavailable or left out"),
+            (self._malformed_skipped, "malformed data was skipped"),
+            (bool(self._incomplete_reason), str(self._incomplete_reason)),
+            (
+                self.narrowed_by_filters and self.services.filters.filters_connections,
+                "the run is filtered (group_ids/connection_ids/services)",
+            ),
+        )
+        reasons = [reason for applies, reason in own if applies]
+        if reasons:
+            return reasons[0]
         parent_type = self.parent_stream_type
-        if parent_type is None:
-            return None
-        parent = self.services.streams.get(parent_type.name)
-        parent_reason = getattr(parent, "incomplete_reason", lambda: None)()
-        return f"its parent '{parent_type.name}': {parent_reason}" if parent_reason else None
+        for parent in self.services.streams.values() if parent_type else ():
+            if type(parent) is parent_type:
+                reason = getattr(parent, "incomplete_reason", lambda: None)()
+                return f"its parent '{parent.name}': {reason}" if reason else None
+        return None
 
     def log_skips(self) -> None:
         """Log one summary line of the parents this stream skipped, if any."""
