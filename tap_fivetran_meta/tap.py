@@ -33,7 +33,7 @@ from tap_fivetran_meta.rules.config_checks import (
 from tap_fivetran_meta.rules.filters import Filters
 from tap_fivetran_meta.rules.lineage import destination_database
 from tap_fivetran_meta.rules.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
-from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
 from tap_fivetran_meta.rules.timeutil import utcnow
 from tap_fivetran_meta.runtime.activation import ActivationTracker
 from tap_fivetran_meta.runtime.connection_index import ConnectionIndex
@@ -46,7 +46,7 @@ from tap_fivetran_meta.runtime.input_files import (
     read_json_file,
     unwrap_meltano_state,
 )
-from tap_fivetran_meta.runtime.log_levels import install_log_filters
+from tap_fivetran_meta.runtime.log_levels import install_log_filters, install_secret_mask
 from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
@@ -87,6 +87,8 @@ DEFAULT_API_URL = "https://api.fivetran.com/v1"
 #: ``--test=account``: the Test Connection's first step only (``/account/info``).
 TEST_ACCOUNT_ONLY = "account"
 DEFAULT_STATE_PRUNE_DAYS = 30
+#: The receiver's webhook secret, masked by the tap too when it is in the environment.
+WEBHOOK_SECRET_ENV = "FIVETRAN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -309,6 +311,14 @@ class TapFivetranMeta(TapHooks, Tap):
         return utcnow()
 
     @cached_property
+    def secret_mask(self) -> SecretMask:
+        """The run's secret values (API key and secret), masked in every line it logs."""
+        key = str(self.config.get("api_key") or "")
+        secret = str(self.config.get("api_secret") or "")
+        webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
+        return SecretMask.of((key, secret, webhook_secret), basic_pairs=[(key, secret)])
+
+    @cached_property
     def user_agent(self) -> str:
         """The User-Agent sent with every request."""
         return str(self.config.get("user_agent") or f"tap-fivetran-meta/{__version__}")
@@ -461,6 +471,9 @@ class TapFivetranMeta(TapHooks, Tap):
             if not errors:
                 raise
             raise ConfigValidationError("Config validation failed", errors=errors) from None
+        install_secret_mask(
+            self.secret_mask, self.name, (stream_type.name for stream_type in STREAM_TYPES)
+        )
         self.use_compact_state_writer()
         self.stop.on_finish(self._after_interrupt)
         self._prune_stale_partitions()

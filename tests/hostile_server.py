@@ -9,7 +9,9 @@ Behaviours (``mode``):
 * ``endless``: ``/v1/groups`` pages that each carry a new ``next_cursor`` and the
   same items (``repeat``) or none (``empty``), forever;
 * ``honest``: ``/v1/groups`` in ``pages`` pages of one new group each (the last has no
-  cursor), everything else like the fixture account's empty lists.
+  cursor), everything else like the fixture account's empty lists;
+* ``echo``: every answer a 500 whose ``code``, ``message``, ``X-Request-Id`` and
+  ``Location`` repeat ``echo`` (a list of strings: the secrets, in any spelling).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class HostileServer:
     drip_seconds: float = 0.25
     repeat: str = "repeat"
     pages: int = 3
+    echo: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -98,8 +101,12 @@ class HostileServer:
     def _answer(self, conn: socket.socket, target: str, started: float) -> bool:
         status, body = self._body(target)
         data = json.dumps(body).encode()
+        extra = ""
+        if self.mode == "echo":
+            echoed = " ".join(self.echo)
+            extra = f"X-Request-Id: {echoed}\r\nLocation: https://h/x?s={echoed}\r\n"
         head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
             f"Content-Length: {len(data)}\r\n\r\n"
         ).encode()
         if self.mode == "drip":
@@ -116,6 +123,10 @@ class HostileServer:
     def _body(self, target: str) -> tuple[str, dict[str, Any]]:
         url = urlparse(target)
         cursor = parse_qs(url.query).get("cursor", ["0"])[0]
+        if self.mode == "echo":
+            echoed = " | ".join(self.echo)
+            body = {"code": f"Oops {echoed}", "message": f"you sent {echoed} ({target})"}
+            return "500 Internal Server Error", body
         if url.path == "/v1/account/info":
             return "200 OK", {"code": "Success", "data": ACCOUNT}
         if url.path == "/v1/groups":

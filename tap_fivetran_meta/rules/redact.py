@@ -28,8 +28,14 @@ keeps its words, with the secret parts replaced by ``<redacted>``.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MASK_RE = re.compile(r"^\*{3,}$")
 REDACTED = "<redacted>"
@@ -522,3 +528,61 @@ def _parent_of(row: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, s
     for head in heads:
         node = node.get(head) if isinstance(node, dict) else None
     return (node if isinstance(node, dict) else None), leaf
+
+
+# --- literal secret values -------------------------------------------------------------------
+
+#: Shorter values are not masked in free text (a 1-character "secret" would blank every
+#: occurrence of that letter); the settings checks ask for longer ones.
+MIN_MASKED_LENGTH = 4
+
+
+def secret_variants(
+    secrets: Iterable[str], basic_pairs: Iterable[tuple[str, str]] = ()
+) -> set[str]:
+    """Every spelling under which a secret value can be echoed back in a text.
+
+    The value itself, URL-encoded (``quote`` and ``quote_plus``, either hex case),
+    JSON-escaped, base64 (standard and URL-safe, with and without padding), and the
+    base64 of each ``key:secret`` pair of ``basic_pairs`` (an echoed Authorization
+    header without its ``Basic``).
+    """
+    plain = {s for s in secrets if len(s) >= MIN_MASKED_LENGTH}
+    encoded = {f"{key}:{secret}" for key, secret in basic_pairs if secret}
+    variants: set[str] = set()
+    for value in plain:
+        quoted = {quote(value, safe=""), quote(value), quote_plus(value)}
+        variants |= {value, json.dumps(value)[1:-1], *quoted}
+        variants |= {_lower_hex(q) for q in quoted}
+    for value in plain | encoded:
+        raw = value.encode()
+        for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            text = b64.decode()
+            variants |= {text, text.rstrip("=")}
+    return {v for v in variants if len(v) >= MIN_MASKED_LENGTH}
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda match: match.group(0).lower(), text)
+
+
+class SecretMask:
+    """Replaces the literal values of known secrets, in any spelling, by ``<redacted>``."""
+
+    def __init__(self, variants: Iterable[str] = ()) -> None:
+        ordered = sorted(set(variants), key=len, reverse=True)  # longest spelling first
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    @classmethod
+    def of(cls, secrets: Iterable[str], basic_pairs: Iterable[tuple[str, str]] = ()) -> SecretMask:
+        """The mask of ``secrets`` and of the Basic credentials of ``basic_pairs``."""
+        return cls(secret_variants(secrets, basic_pairs))
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known secret spelling replaced by ``<redacted>``."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
