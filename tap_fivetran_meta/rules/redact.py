@@ -34,6 +34,8 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
+from tap_fivetran_meta.rules.config_fields import DOCUMENTED_FIELDS, PASSWORD_FIELDS
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -274,6 +276,40 @@ SAFE_LAST_TOKENS = frozenset(
     }
 )
 
+#: Documented config fields (config_fields.py) whose names contain a secret word but
+#: hold a method, a mode or a region (``auth: PASSWORD``), never a credential. Their
+#: names stay secret ones; a value is kept only when it reads as an enumerated word
+#: (:data:`ENUM_WORD_RE`), so a token planted under such a name is still dropped.
+FACT_WORDS = frozenset(
+    {
+        "auth",  # PASSWORD / KEY_PAIR: how to log in
+        "auth_environment",
+        "auth_url_region",
+        "token_url_region",
+        "jwt_environment",
+        "signature_encoding",
+        "webhook_auth_type",
+    }
+)
+#: Documented boolean flags with secret-looking names: kept when they are booleans.
+FACT_FLAGS = frozenset(
+    {
+        "is_custom_api_credentials",
+        "is_sftp_creds_available",
+        "sftp_is_key_pair",
+        "use_service_account",
+        "use_webhooks",
+        "token_authenticated_container",
+        "token_authenticated_database",
+    }
+)
+#: An enumerated word: ``PASSWORD``, ``KEY_PAIR``, ``production`` (letters only).
+ENUM_WORD_RE = re.compile(
+    r"^(?:[A-Z]{2,24}(?:_[A-Z]{2,24}){0,3}|[a-z]{2,24}(?:_[a-z]{2,24}){0,3})$"
+)
+#: Non-secret facts seen in recorded real bodies but absent from the definition.
+RECORDED_FACTS = frozenset({"snowflake_cloud"})
+
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-zA-Z])(?=[0-9])")
 _SEPARATOR_RE = re.compile(r"[^a-z0-9]+")
 
@@ -291,6 +327,11 @@ def _tokens(name: str) -> list[str]:
     return [token for token in normalise_key(name).split("_") if token]
 
 
+_PASSWORD_NORMALISED = frozenset(normalise_key(name) for name in PASSWORD_FIELDS)
+_WORDS_NORMALISED = frozenset(normalise_key(name) for name in FACT_WORDS)
+_FLAGS_NORMALISED = frozenset(normalise_key(name) for name in FACT_FLAGS)
+
+
 def is_secret_key(name: str) -> bool:
     """Whether a key names a secret (``password``, ``clientSecret``, ``ssh_key``...).
 
@@ -298,13 +339,16 @@ def is_secret_key(name: str) -> bool:
     :data:`SECRET_SUBSTRINGS`, is one of :data:`SECRET_TOKENS`, or its tokens contain a
     phrase of :data:`SECRET_PHRASES` — unless its last token only describes the secret
     (:data:`DESCRIPTOR_TOKENS`: ``auth_type``, ``token_url``, ``secret_name``). A name
-    with a word of :data:`CAPABILITY_SUBSTRINGS` is a secret whatever its last token.
+    with a word of :data:`CAPABILITY_SUBSTRINGS`, or one Fivetran's definition marks
+    ``format: password`` anywhere (``config_fields.PASSWORD_FIELDS``), is a secret
+    whatever its last token.
     """
     tokens = _tokens(str(name))
     if not tokens:
         return False
     joined = "".join(tokens)
-    if any(word in joined for word in CAPABILITY_SUBSTRINGS):
+    marked = "_".join(tokens) in _PASSWORD_NORMALISED  # format: password somewhere
+    if marked or any(word in joined for word in CAPABILITY_SUBSTRINGS):
         return True
     if len(tokens) > 1 and tokens[-1] in DESCRIPTOR_TOKENS:
         return False
@@ -323,10 +367,28 @@ def _has_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 def is_safe_key(name: str) -> bool:
     """Whether a string under this (non-secret) key may be kept (see the module rule 3)."""
     normalised = normalise_key(str(name))
-    if normalised in SAFE_NAMES:
+    if normalised in SAFE_NAMES or normalised in _DOCUMENTED_SAFE:
         return True
     tokens = normalised.split("_")
     return tokens[-1] in SAFE_LAST_TOKENS or (tokens[0] == "is" and len(tokens) > 1)
+
+
+#: Documented config fields (and recorded facts) whose string values are kept.
+_DOCUMENTED_SAFE = frozenset(
+    normalise_key(name) for name in DOCUMENTED_FIELDS | RECORDED_FACTS if not is_secret_key(name)
+)
+
+
+def is_fact_under_secret_name(name: str, value: Any) -> bool:
+    """Whether a value under a secret-looking name is a documented fact (``auth: PASSWORD``)."""
+    normalised = normalise_key(name)
+    if normalised in _FLAGS_NORMALISED:
+        return isinstance(value, bool)
+    return (
+        normalised in _WORDS_NORMALISED
+        and isinstance(value, str)
+        and bool(ENUM_WORD_RE.match(value))
+    )
 
 
 def is_masked(value: object) -> bool:
@@ -424,6 +486,8 @@ def _scrub_object(value: dict[Any, Any], depth: int) -> dict[str, Any]:
     for key, item in value.items():
         name = str(key)
         if is_secret_key(name):
+            if is_fact_under_secret_name(name, item):
+                kept[name] = item
             continue
         cleaned = _scrub_value(name, item, depth + 1)
         if cleaned is _DROP or (_is_empty_container(cleaned) and not is_safe_key(name)):
