@@ -59,3 +59,7 @@ def test_a_method_name_keeps_only_a_method_word(value: object) -> None:
 def test_unknown_keys_stay_dropped(name: str) -> None:
     assert name not in DOCUMENTED_FIELDS
     assert redact.scrub({name: PLANTED}) == {}
+
+
+def test_free_form_fields_are_not_kept_although_documented() -> None:
+    assert redact.scrub({"environment_vars": [f"DBT_TOKEN_X={PLANTED}", f"X={PLANTED}"]}) == {}

@@ -307,6 +307,11 @@ FACT_FLAGS = frozenset(
 ENUM_WORD_RE = re.compile(
     r"^(?:[A-Z]{2,24}(?:_[A-Z]{2,24}){0,3}|[a-z]{2,24}(?:_[a-z]{2,24}){0,3})$"
 )
+#: Documented fields whose values are free-form (``KEY=value`` environment variables,
+#: request payloads): whatever they hold, not kept.
+FREE_FORM_FIELDS = frozenset(
+    {"environment_vars", "configurable_variables", "custom_payloads", "server_variable"}
+)
 #: Non-secret facts seen in recorded real bodies but absent from the definition.
 RECORDED_FACTS = frozenset({"snowflake_cloud"})
 
@@ -375,7 +380,9 @@ def is_safe_key(name: str) -> bool:
 
 #: Documented config fields (and recorded facts) whose string values are kept.
 _DOCUMENTED_SAFE = frozenset(
-    normalise_key(name) for name in DOCUMENTED_FIELDS | RECORDED_FACTS if not is_secret_key(name)
+    normalise_key(name)
+    for name in (DOCUMENTED_FIELDS | RECORDED_FACTS) - FREE_FORM_FIELDS
+    if not is_secret_key(name)
 )
 
 
