@@ -657,3 +657,56 @@ class SecretMask:
         if self._pattern is None:
             return text
         return self._pattern.sub(REDACTED, text)
+
+
+# --- single fields -------------------------------------------------------------------------
+
+_QUERY_VALUE_RE = re.compile(r"(?P<name>[?&;][^=&#;\s]*=)(?P<value>[^&#;\s]*)")
+
+
+def scrub_url(value: Any) -> Any:
+    """A URL without its user info and with every query parameter value redacted.
+
+    Delivery URLs carry their credentials in the query (``?token=``, ``?sig=``) or the
+    user info (``https://user:pass@host``) under any name, so no value is kept there;
+    the path is kept (free-text rules still apply). Anything but a string passes.
+    """
+    if not isinstance(value, str):
+        return value
+    text = scrub_text(value)
+    return _QUERY_VALUE_RE.sub(
+        lambda match: match.group("name") + (REDACTED if match.group("value") else ""), text
+    )
+
+
+def keep_fields(value: Any, names: frozenset[str]) -> Any:
+    """An object holding only the documented ``names``, each value scrubbed; else None.
+
+    For objects whose every field is documented (a transformation's ``schedule``): an
+    unknown key is dropped, a string is cleaned like free text, lists keep their
+    numbers, booleans and cleaned strings.
+    """
+    if not isinstance(value, dict):
+        return None
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in names or is_secret_key(str(key)):
+            continue
+        if isinstance(item, str):
+            kept[key] = scrub_text(item)
+        elif isinstance(item, list):
+            kept[key] = [scrub_text(i) if isinstance(i, str) else i for i in item if _is_scalar(i)]
+        elif _is_scalar(item):
+            kept[key] = item
+    return kept
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def scrub_text_fields(row: dict[str, Any], names: Iterable[str]) -> None:
+    """Clean the free-text string fields ``names`` of ``row`` in place (:func:`scrub_text`)."""
+    for name in names:
+        if isinstance(row.get(name), str):
+            row[name] = scrub_text(row[name])

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.rules import redact
 from tap_fivetran_meta.schemas.fragments import DT, MEMBERSHIP_FIELDS, key, prop
 
 if sys.version_info >= (3, 12):
@@ -208,6 +209,7 @@ class WebhooksStream(FivetranStream):
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row.pop("secret", None)
+        row["url"] = redact.scrub_url(row.get("url"))  # ?token=, user:pass@
         if row.get("group_id") and not self.services.filters.accepts_group(row["group_id"]):
             return None
         return super().post_process(row, context)
