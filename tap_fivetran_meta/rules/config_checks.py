@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from tap_fivetran_meta.rules.redact import scrub_url
 from tap_fivetran_meta.rules.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def api_url_error(api_url: object) -> str | None:
 def api_url_hint(api_url: str) -> str:
     """A sentence for a 404 on a core endpoint: the base URL may end in the wrong path."""
     return (
-        f". If every request fails like this, check api_url (now {api_url}): Fivetran's "
+        f". If every request fails like this, check api_url (now {scrub_url(api_url)}): "
+        "Fivetran's "
         "REST API is at https://api.fivetran.com/v1"
     )
 

@@ -421,6 +421,20 @@ PAIR_RE = re.compile(
 )
 #: ``"name": "value"`` pairs of JSON inside a text.
 JSON_PAIR_RE = re.compile(r'"(?P<name>[^"\\]{1,100})"\s*:\s*"(?:[^"\\]|\\.)*"')
+#: ``'name': 'value'`` / ``'name': value`` pairs of a Python dict's repr.
+REPR_PAIR_RE = re.compile(
+    r"""'(?P<name>[^'\\]{1,100})'(?P<sep>\s*:\s*)(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\s]+)"""
+)
+#: ``name:value`` pairs without a space (``name: value`` is handled word by word).
+COLON_PAIR_RE = re.compile(
+    r"""(?<![\w/'"])(?P<name>[A-Za-z_][\w.-]{0,99})(?P<sep>:)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|[^\s;,&"'}/][^\s;,&"'}]*)"""
+)
+#: ``--name value`` / ``--name=value`` command-line options.
+OPTION_RE = re.compile(r"(?P<name>--?[A-Za-z][\w-]{0,99})(?P<sep>[ \t]+|=)(?P<value>[^\s\-][^\s]*)")
+_WORD_GAP_RE = re.compile(r"([ \t]+)")
+#: A value that reads like a credential: a digit, a symbol, mixed case or 12+ characters.
+_CREDENTIAL_LIKE_RE = re.compile(r"[0-9_\-+/=.:~!@#$%^&*]|[a-z].*[A-Z]|[A-Z].*[a-z]|^\S{12,}$")
 
 
 def scrub_auth_tokens(text: str) -> str:
@@ -436,7 +450,9 @@ def scrub_text(text: str) -> str:
     """Free text with its secret parts replaced by ``<redacted>``.
 
     Removes PEM blocks, ``Basic``/``Bearer`` credentials, JWTs, the user and password of
-    URLs, and the values of secret-named ``name=value`` and ``"name": "value"`` pairs.
+    URLs, and the values of secret-named pairs: ``name=value``, ``name: value``,
+    ``"name": "value"``, ``{'name': 'value'}``, ``--name value``, and ``name value`` when
+    the value reads like a credential (``token ghp_x1``, not ``token expired``).
     """
     text = PEM_RE.sub(REDACTED, text)
     text = scrub_auth_tokens(text)
@@ -444,7 +460,46 @@ def scrub_text(text: str) -> str:
     text = URL_USERINFO_RE.sub(lambda match: f"{match.group(1)}{REDACTED}@", text)
     text = BARE_USERINFO_RE.sub(f"{REDACTED}@", text)
     text = PAIR_RE.sub(_redact_pair, text)
-    return JSON_PAIR_RE.sub(_redact_json_pair, text)
+    text = JSON_PAIR_RE.sub(_redact_json_pair, text)
+    text = REPR_PAIR_RE.sub(_redact_repr_pair, text)
+    text = OPTION_RE.sub(_redact_option, text)
+    text = COLON_PAIR_RE.sub(_redact_colon_pair, text)
+    return _redact_following_words(text)
+
+
+def _redact_colon_pair(match: re.Match[str]) -> str:
+    if match.group("value").lower() in {"basic", "bearer", REDACTED}:
+        return match.group(0)  # ``Authorization: Basic <redacted>`` is already clean
+    return _redact_pair(match)
+
+
+def _redact_repr_pair(match: re.Match[str]) -> str:
+    if not is_secret_key(match.group("name")):
+        return match.group(0)
+    return f"'{match.group('name')}'{match.group('sep')}'{REDACTED}'"
+
+
+def _redact_option(match: re.Match[str]) -> str:
+    if not is_secret_key(match.group("name").lstrip("-")):
+        return match.group(0)
+    return f"{match.group('name')}{match.group('sep')}{REDACTED}"
+
+
+def _redact_following_words(text: str) -> str:
+    """``name: value`` and ``name value`` (the value reading like a credential), by words.
+
+    Word by word, so that ``auth failed for token X`` or ``failed: password: X`` find
+    the secret name however many words precede it.
+    """
+    parts = _WORD_GAP_RE.split(text)
+    for i in range(0, len(parts) - 2, 2):
+        word, value = parts[i], parts[i + 2]
+        name = word.lstrip("([{\"'").rstrip(":")
+        if not name or value.lower() in {"basic", "bearer", REDACTED} or not is_secret_key(name):
+            continue
+        if word.endswith(":") or _CREDENTIAL_LIKE_RE.search(value):
+            parts[i + 2] = REDACTED
+    return "".join(parts)
 
 
 def _redact_pair(match: re.Match[str]) -> str:
