@@ -21,17 +21,19 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_fivetran_meta import __version__
+from tap_fivetran_meta.api.errors import FivetranAPIError
 from tap_fivetran_meta.api.http_session import ApiSession
 from tap_fivetran_meta.api.ratelimit import RateBudget
 from tap_fivetran_meta.api.redirects import apply_redirect_policy
 from tap_fivetran_meta.api.transport import MEBIBYTE, BoundedAdapter
+from tap_fivetran_meta.client import MALFORMED_ANSWER
 from tap_fivetran_meta.rules.config_checks import (
     env_config_errors,
     semantic_config_errors,
     without_secret_values,
 )
 from tap_fivetran_meta.rules.filters import Filters
-from tap_fivetran_meta.rules.lineage import destination_database
+from tap_fivetran_meta.rules.lineage import destination_config_problem, destination_database
 from tap_fivetran_meta.rules.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
 from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
 from tap_fivetran_meta.rules.timeutil import utcnow
@@ -398,10 +400,23 @@ class TapFivetranMeta(TapHooks, Tap):
     def _destination_details(self) -> dict[str, dict[str, Any] | None]:
         return {}
 
+    @cached_property
+    def _destination_misses(self) -> dict[str, str]:
+        """Why a destination's detail is missing (``NotFound``, ``MalformedAnswer``...)."""
+        return {}
+
     def _destination_fetch(self, group_id: str, context: Any) -> Callable[[], Any]:
         stream = self.streams["destinations"]
         assert isinstance(stream, DestinationsStream)  # noqa: S101
-        return lambda: stream.fetch_data(f"/destinations/{quote(group_id, safe='')}", context)
+
+        def fetch() -> dict[str, Any] | None:
+            path = f"/destinations/{quote(group_id, safe='')}"
+            data, reason = stream.fetch_data_or_reason(path, context)
+            if reason is not None:
+                self._destination_misses[group_id] = reason
+            return data
+
+        return fetch
 
     def prefetch_destination_detail(self, group_id: str, context: Any = None) -> None:
         """Start fetching a destination's details in the background (see prefetch.py)."""
@@ -427,12 +442,23 @@ class TapFivetranMeta(TapHooks, Tap):
         return self._destination_details[group_id]
 
     def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
-        """Database (project, catalog) named in a destination's config, if any."""
+        """Database (project, catalog) named in a destination's config, if any.
+
+        Raises:
+            FivetranAPIError: If the destination's detail is malformed (its database
+                cannot be told, which is not the same as "it has none").
+        """
         if not group_id:
             return None
-        detail = self.destination_detail(group_id, context) or {}
-        config = detail.get("config")
-        return destination_database(config if isinstance(config, dict) else None)
+        detail = self.destination_detail(group_id, context)
+        if detail is None and self._destination_misses.get(group_id) != MALFORMED_ANSWER:
+            return None  # deleted since it was listed: no database to name
+        config = (detail or {}).get("config")
+        problem = destination_config_problem(config)
+        if problem:
+            msg = f"the detail of destination {group_id} is malformed: {problem}"
+            raise FivetranAPIError(msg, code=MALFORMED_ANSWER)
+        return destination_database(config)
 
     @cached_property
     def account_id(self) -> str:
