@@ -90,7 +90,7 @@ def test_a_future_schema_read_at_in_the_state_does_not_stop_refreshes(
     state = first.tap.state
     read_at = state["bookmarks"][SCHEMA_STATE_STREAM][SCHEMA_READ_AT_KEY]
     assert read_at
-    future = {cid: "2099-01-01T00:00:00Z" for cid in read_at}
+    future = dict.fromkeys(read_at, "2099-01-01T00:00:00Z")
     state["bookmarks"][SCHEMA_STATE_STREAM][SCHEMA_READ_AT_KEY] = future
     second = run_capture(
         fx.CONFIG, state=state, streams={"connections", "connection_schema_settings"}
