@@ -43,6 +43,7 @@ from tap_fivetran_meta.runtime.blocked_output import (
     is_output_failure,
     silence_stdout,
 )
+from tap_fivetran_meta.runtime.catalog_guard import enforce_declared_keys
 from tap_fivetran_meta.runtime.connection_index import ConnectionIndex
 from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
@@ -559,9 +560,11 @@ class TapFivetranMeta(TapHooks, Tap):
                 )
 
     def _check_catalog_streams(self) -> None:
-        """Refuse a catalog naming streams this tap does not have.
+        """Refuse a catalog naming streams this tap does not have; keep primary keys.
 
-        A typo or an old catalog would otherwise be ignored silently.
+        A typo or an old catalog would otherwise be ignored silently. A catalog that
+        empties a stream's key_properties or deselects a key column is corrected, with a
+        warning (runtime/catalog_guard.py).
         """
         if self.input_catalog is None:
             return
@@ -574,6 +577,19 @@ class TapFivetranMeta(TapHooks, Tap):
             known = ", ".join(sorted(self.streams))
             msg = f"The catalog names unknown streams: {', '.join(unknown)}. Known: {known}."
             raise ConfigValidationError(msg, errors=[msg])
+        corrected = False
+        for stream in self.streams.values():
+            notes = enforce_declared_keys(stream, self.input_catalog.get_stream(stream.name))
+            corrected = corrected or bool(notes)
+            if notes:
+                self.logger.warning(
+                    "The catalog changed the primary key of '%s' (%s); the tap keeps its "
+                    "own key, or the target could not tell rows apart.",
+                    stream.name,
+                    "; ".join(notes),
+                )
+        if corrected:
+            self.setup_mapper()  # the stream maps read the keys from the catalog
 
     # --- termination -----------------------------------------------------------------
 
@@ -702,6 +718,10 @@ class TapFivetranMeta(TapHooks, Tap):
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         if value == CliTestOptionValue.Disabled.value:
             return
+        allowed = (CliTestOptionValue.All.value, CliTestOptionValue.Schema.value, TEST_ACCOUNT_ONLY)
+        if value not in allowed:
+            msg = f"{value!r} is not one of: {', '.join(allowed)} (or --test alone for all)"
+            raise click.BadParameter(msg, ctx=ctx, param=param)
         config = ctx.params.get("config")
         with _readable_errors(cls.logger):
             tap = cls(

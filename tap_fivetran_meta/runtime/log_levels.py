@@ -27,6 +27,7 @@ is harmless.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +113,22 @@ def _scrub(record: logging.LogRecord) -> None:
             record.exc_info = None
 
 
+#: Control characters a server could use to forge log lines or move the cursor
+#: (line breaks, ANSI escapes): written escaped (``\\n``, ``\\x1b``) instead.
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x80-\x9f\u2028\u2029]")
+
+
+def neutralise_controls(text: str) -> str:
+    """``text`` on one line, without terminal escapes: control characters escaped."""
+    return _CONTROL_RE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
 class SecretMaskFilter(logging.Filter):
-    """Replaces the run's secret values, in any spelling, in every record it sees."""
+    """Replaces the run's secret values, in any spelling, in every record it sees.
+
+    It also keeps every record on one line: control characters (line breaks, ANSI
+    escapes) in the message, which may quote a server, are written escaped.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -125,12 +140,12 @@ class SecretMaskFilter(logging.Filter):
         Returns:
             True.
         """
-        if not self.mask:
-            return True
         text = record.getMessage()
-        clean = self.mask(text)
+        clean = neutralise_controls(self.mask(text))
         if clean != text:
             record.msg, record.args = clean, ()
+        if not self.mask:
+            return True
         exc = record.exc_info[1] if record.exc_info else None
         if exc is not None:
             exc_text = str(exc)
