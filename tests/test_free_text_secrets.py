@@ -37,11 +37,15 @@ PLANTED = "Pl4nted-Secret-77"
         f"AWS_SECRET_ACCESS_KEY={PLANTED}",
         f'client_secret: "{PLANTED}"',
         f"api_key\t{PLANTED}",
+        "connect with password hunter",
+        "token x",
     ],
 )
 def test_secret_values_in_free_text_are_redacted(text: str) -> None:
     cleaned = scrub_text(text)
     assert PLANTED not in cleaned
+    assert "hunter" not in cleaned
+    assert not cleaned.endswith(" x")
     assert REDACTED in cleaned
 
 
@@ -54,6 +58,8 @@ def test_secret_values_in_free_text_are_redacted(text: str) -> None:
         "Error: connection refused",
         "Authorization: Basic <redacted>",
         "password rotation is due",
+        "Token expired for the connection",
+        "password authentication failed for user fivetran",
     ],
 )
 def test_ordinary_words_survive(text: str) -> None:

@@ -435,6 +435,98 @@ OPTION_RE = re.compile(r"(?P<name>--?[A-Za-z][\w-]{0,99})(?P<sep>[ \t]+|=)(?P<va
 _WORD_GAP_RE = re.compile(r"([ \t]+)")
 #: A value that reads like a credential: a digit, a symbol, mixed case or 12+ characters.
 _CREDENTIAL_LIKE_RE = re.compile(r"[0-9_\-+/=.:~!@#$%^&*]|[a-z].*[A-Z]|[A-Z].*[a-z]|^\S{12,}$")
+#: Names whose next word is taken as their value unless it is an ordinary word of prose.
+STRONG_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "passphrase"})
+#: Words that follow a secret's name in error prose (``token expired``, ``password is``).
+PROSE_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "not",
+        "no",
+        "and",
+        "or",
+        "but",
+        "for",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "as",
+        "if",
+        "it",
+        "this",
+        "that",
+        "must",
+        "should",
+        "may",
+        "can",
+        "could",
+        "will",
+        "would",
+        "does",
+        "did",
+        "do",
+        "expired",
+        "invalid",
+        "incorrect",
+        "wrong",
+        "missing",
+        "required",
+        "empty",
+        "rejected",
+        "revoked",
+        "denied",
+        "failed",
+        "failure",
+        "error",
+        "errors",
+        "mismatch",
+        "changed",
+        "reset",
+        "rotation",
+        "rotated",
+        "authentication",
+        "authorization",
+        "auth",
+        "method",
+        "type",
+        "based",
+        "provided",
+        "needed",
+        "set",
+        "unset",
+        "configured",
+        "used",
+        "using",
+        "field",
+        "value",
+        "length",
+        "format",
+        "too",
+        "short",
+        "long",
+        "only",
+        "please",
+        "check",
+        "update",
+        "updated",
+    ]
+)
 
 
 def scrub_auth_tokens(text: str) -> str:
@@ -497,7 +589,11 @@ def _redact_following_words(text: str) -> str:
         name = word.lstrip("([{\"'").rstrip(":")
         if not name or value.lower() in {"basic", "bearer", REDACTED} or not is_secret_key(name):
             continue
-        if word.endswith(":") or _CREDENTIAL_LIKE_RE.search(value):
+        bare = value.strip(".,;:!?()[]{}\"'").lower()
+        if bare in PROSE_WORDS:
+            continue
+        strong = normalise_key(name) in STRONG_SECRET_WORDS
+        if word.endswith(":") or strong or _CREDENTIAL_LIKE_RE.search(value):
             parts[i + 2] = REDACTED
     return "".join(parts)
 
