@@ -742,6 +742,10 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
+            read_all = not (
+                self._resource_unavailable or self._malformed_skipped or self._incomplete_reason
+            )
+            self.services.activation.note_complete(self.name, complete=read_all)
             self.services.activation.finish(self, incomplete=self.incomplete_reason())
             self.log_skips()
 

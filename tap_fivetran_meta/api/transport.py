@@ -195,9 +195,9 @@ class BoundedAdapter(HTTPAdapter):
         except (requests.RequestException, OSError):
             if entry is not None and entry.fired:
                 raise requests.exceptions.ReadTimeout(
-                    f"The answer to GET {urlparse(request.url or '').path or '?'} timed "
-                    f"out: not complete {seconds:.0f} s after the request (request_timeout "
-                    "covers the status line, headers and body)",
+                    f"The answer to GET {urlparse(request.url or '').path or '?'} was "
+                    f"still arriving {seconds:.0f} s after the request: timed out "
+                    "(request_timeout covers the status line, headers and body)",
                     request=request,
                 ) from None
             raise

@@ -12,6 +12,9 @@ skipped malformed item or schema config, no filter narrowing its rows
 (``Filters.filters_connections``), and a complete parent. The SCHEMA of a stream is
 always written before its ACTIVATE_VERSION, even when the stream had no record (a
 child of an empty parent list).
+
+The tracker also knows which streams completed their read in this run, activated or
+not (:attr:`ActivationTracker.completed`): the run log (``tap_runs``) lists them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class ActivationTracker:
         self.version = version
         self._announced: set[str] = set()
         self._withheld: set[str] = set()
+        self._completed: set[str] = set()
 
     def _applies(self, stream: VersionedStream) -> bool:
         return self.enabled and stream.replication_method == FULL_TABLE
@@ -77,6 +81,16 @@ class ActivationTracker:
             return
         self._announced.add(stream.name)
         stream.announce_version(self.version)
+
+    def note_complete(self, name: str, *, complete: bool) -> None:
+        """Record that a stream ended this run having read everything (``complete``)."""
+        if complete:
+            self._completed.add(name)
+
+    @property
+    def completed(self) -> frozenset[str]:
+        """Names of the streams that ended this run with a complete read."""
+        return frozenset(self._completed)
 
     @property
     def announced(self) -> frozenset[str]:
