@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sys
 import threading
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -97,8 +98,10 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
         pass
     try:
         moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+    if moment.tzinfo is None:  # "-0000": a UTC time with no source zone (RFC 5322)
+        moment = moment.replace(tzinfo=timezone.utc)
     return max(0.0, (moment - utcnow()).total_seconds())
 
 
@@ -173,6 +176,9 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     timestamp_fields: ClassVar[tuple[str, ...]] = ()
     #: Describes what this stream needs, for the 403 message (e.g. "CONNECTOR at READ").
     permission_hint: ClassVar[str] = ""
+    #: The ``group_ids``/``connection_ids``/``services`` filters narrow this stream's rows,
+    #: so a filtered run's read of it is not a complete listing (no ACTIVATE_VERSION).
+    narrowed_by_filters: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,6 +189,8 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         self.malformed_counts: dict[str, int] = {}
         #: Some item or object was skipped as malformed: the read is not complete.
         self._malformed_skipped = False
+        #: Why the read left something out that is not malformed data (None: nothing).
+        self._incomplete_reason: str | None = None
         # Worker threads (see prefetch.py) share this stream's bookkeeping.
         self._bookkeeping = threading.Lock()
 
@@ -734,9 +742,43 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         super().finalize_state_progress_markers(state)
         if state is None and self.selected:
-            complete = not self._resource_unavailable and not self._malformed_skipped
-            self.services.activation.finish(self, complete=complete)
+            read_all = not (
+                self._resource_unavailable or self._malformed_skipped or self._incomplete_reason
+            )
+            self.services.activation.note_complete(self.name, complete=read_all)
+            self.services.activation.finish(self, incomplete=self.incomplete_reason())
             self.log_skips()
+
+    def mark_incomplete(self, reason: str) -> None:
+        """Record that this run's read of the stream left rows out (thread-safe)."""
+        with self._bookkeeping:
+            self._incomplete_reason = self._incomplete_reason or reason
+
+    def incomplete_reason(self) -> str | None:
+        """Why this run's read is not a complete listing of the stream (None: it is).
+
+        Only a complete listing may be followed by ACTIVATE_VERSION: anything missing
+        from it would be flagged deleted in the target. A child stream is complete only
+        when its parent is.
+        """
+        own = (
+            (self._resource_unavailable, "the resource was unavailable or left out"),
+            (self._malformed_skipped, "malformed data was skipped"),
+            (bool(self._incomplete_reason), str(self._incomplete_reason)),
+            (
+                self.narrowed_by_filters and self.services.filters.filters_connections,
+                "the run is filtered (group_ids/connection_ids/services)",
+            ),
+        )
+        reasons = [reason for applies, reason in own if applies]
+        if reasons:
+            return reasons[0]
+        parent_type = self.parent_stream_type
+        for parent in self.services.streams.values() if parent_type else ():
+            if type(parent) is parent_type:
+                reason = getattr(parent, "incomplete_reason", lambda: None)()
+                return f"its parent '{parent.name}': {reason}" if reason else None
+        return None
 
     def log_skips(self) -> None:
         """Log one summary line of the parents this stream skipped, if any."""

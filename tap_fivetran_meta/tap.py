@@ -21,21 +21,29 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_fivetran_meta import __version__
+from tap_fivetran_meta.api.errors import FivetranAPIError
 from tap_fivetran_meta.api.http_session import ApiSession
 from tap_fivetran_meta.api.ratelimit import RateBudget
 from tap_fivetran_meta.api.redirects import apply_redirect_policy
 from tap_fivetran_meta.api.transport import MEBIBYTE, BoundedAdapter
+from tap_fivetran_meta.client import MALFORMED_ANSWER
 from tap_fivetran_meta.rules.config_checks import (
     env_config_errors,
     semantic_config_errors,
     without_secret_values,
 )
 from tap_fivetran_meta.rules.filters import Filters
-from tap_fivetran_meta.rules.lineage import destination_database
+from tap_fivetran_meta.rules.lineage import destination_config_problem, destination_database
 from tap_fivetran_meta.rules.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
-from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
 from tap_fivetran_meta.rules.timeutil import utcnow
 from tap_fivetran_meta.runtime.activation import ActivationTracker
+from tap_fivetran_meta.runtime.blocked_output import (
+    defer_if_writing,
+    is_output_failure,
+    silence_stdout,
+)
+from tap_fivetran_meta.runtime.catalog_guard import enforce_declared_keys
 from tap_fivetran_meta.runtime.connection_index import ConnectionIndex
 from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
@@ -46,7 +54,7 @@ from tap_fivetran_meta.runtime.input_files import (
     read_json_file,
     unwrap_meltano_state,
 )
-from tap_fivetran_meta.runtime.log_levels import install_log_filters
+from tap_fivetran_meta.runtime.log_levels import install_log_filters, install_secret_mask
 from tap_fivetran_meta.runtime.message_volume import (
     StateFlushingWriter,
     StateThrottle,
@@ -90,6 +98,8 @@ DEFAULT_API_URL = "https://api.fivetran.com/v1"
 #: ``--test=account``: the Test Connection's first step only (``/account/info``).
 TEST_ACCOUNT_ONLY = "account"
 DEFAULT_STATE_PRUNE_DAYS = 30
+#: The receiver's webhook secret, masked by the tap too when it is in the environment.
+WEBHOOK_SECRET_ENV = "FIVETRAN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -323,6 +333,14 @@ class TapFivetranMeta(TapHooks, Tap):
         return utcnow()
 
     @cached_property
+    def secret_mask(self) -> SecretMask:
+        """The run's secret values (API key and secret), masked in every line it logs."""
+        key = str(self.config.get("api_key") or "")
+        secret = str(self.config.get("api_secret") or "")
+        webhook_secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
+        return SecretMask.of((key, secret, webhook_secret), basic_pairs=[(key, secret)])
+
+    @cached_property
     def user_agent(self) -> str:
         """The User-Agent sent with every request."""
         return str(self.config.get("user_agent") or f"tap-fivetran-meta/{__version__}")
@@ -407,10 +425,23 @@ class TapFivetranMeta(TapHooks, Tap):
     def _destination_details(self) -> dict[str, dict[str, Any] | None]:
         return {}
 
+    @cached_property
+    def _destination_misses(self) -> dict[str, str]:
+        """Why a destination's detail is missing (``NotFound``, ``MalformedAnswer``...)."""
+        return {}
+
     def _destination_fetch(self, group_id: str, context: Any) -> Callable[[], Any]:
         stream = self.streams["destinations"]
         assert isinstance(stream, DestinationsStream)  # noqa: S101
-        return lambda: stream.fetch_data(f"/destinations/{quote(group_id, safe='')}", context)
+
+        def fetch() -> dict[str, Any] | None:
+            path = f"/destinations/{quote(group_id, safe='')}"
+            data, reason = stream.fetch_data_or_reason(path, context)
+            if reason is not None:
+                self._destination_misses[group_id] = reason
+            return data
+
+        return fetch
 
     def prefetch_destination_detail(self, group_id: str, context: Any = None) -> None:
         """Start fetching a destination's details in the background (see prefetch.py)."""
@@ -436,12 +467,23 @@ class TapFivetranMeta(TapHooks, Tap):
         return self._destination_details[group_id]
 
     def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
-        """Database (project, catalog) named in a destination's config, if any."""
+        """Database (project, catalog) named in a destination's config, if any.
+
+        Raises:
+            FivetranAPIError: If the destination's detail is malformed (its database
+                cannot be told, which is not the same as "it has none").
+        """
         if not group_id:
             return None
-        detail = self.destination_detail(group_id, context) or {}
-        config = detail.get("config")
-        return destination_database(config if isinstance(config, dict) else None)
+        detail = self.destination_detail(group_id, context)
+        if detail is None and self._destination_misses.get(group_id) != MALFORMED_ANSWER:
+            return None  # deleted since it was listed: no database to name
+        config = (detail or {}).get("config")
+        problem = destination_config_problem(config)
+        if problem:
+            msg = f"the detail of destination {group_id} is malformed: {problem}"
+            raise FivetranAPIError(msg, code=MALFORMED_ANSWER)
+        return destination_database(config)
 
     @cached_property
     def account_id(self) -> str:
@@ -491,6 +533,9 @@ class TapFivetranMeta(TapHooks, Tap):
             if not errors:
                 raise
             raise ConfigValidationError("Config validation failed", errors=errors) from None
+        install_secret_mask(
+            self.secret_mask, self.name, (stream_type.name for stream_type in STREAM_TYPES)
+        )
         self.use_compact_state_writer()
         self.stop.on_finish(self._after_interrupt)
         self._prune_stale_partitions()
@@ -547,9 +592,11 @@ class TapFivetranMeta(TapHooks, Tap):
                 )
 
     def _check_catalog_streams(self) -> None:
-        """Refuse a catalog naming streams this tap does not have.
+        """Refuse a catalog naming streams this tap does not have; keep primary keys.
 
-        A typo or an old catalog would otherwise be ignored silently.
+        A typo or an old catalog would otherwise be ignored silently. A catalog that
+        empties a stream's key_properties or deselects a key column is corrected, with a
+        warning (runtime/catalog_guard.py).
         """
         if self.input_catalog is None:
             return
@@ -562,6 +609,19 @@ class TapFivetranMeta(TapHooks, Tap):
             known = ", ".join(sorted(self.streams))
             msg = f"The catalog names unknown streams: {', '.join(unknown)}. Known: {known}."
             raise ConfigValidationError(msg, errors=[msg])
+        corrected = False
+        for stream in self.streams.values():
+            notes = enforce_declared_keys(stream, self.input_catalog.get_stream(stream.name))
+            corrected = corrected or bool(notes)
+            if notes:
+                self.logger.warning(
+                    "The catalog changed the primary key of '%s' (%s); the tap keeps its "
+                    "own key, or the target could not tell rows apart.",
+                    stream.name,
+                    "; ".join(notes),
+                )
+        if corrected:
+            self.setup_mapper()  # the stream maps read the keys from the catalog
 
     # --- termination -----------------------------------------------------------------
 
@@ -591,7 +651,13 @@ class TapFivetranMeta(TapHooks, Tap):
                 self._held_signal = held
 
     def on_termination_signal(self, signum: int, frame: Any) -> None:
-        """SIGTERM/SIGINT (the SDK's handler hook, see sdk_hooks.TapHooks): stop the run."""
+        """SIGTERM/SIGINT (the SDK's handler hook, see sdk_hooks.TapHooks): stop the run.
+
+        A signal arriving while message lines are written waits for the write to end
+        (no half line; see runtime/blocked_output.py), and comes back here then.
+        """
+        if defer_if_writing(signum):
+            return
         if self.stop.requested:
             return  # already stopping: a second signal must not interrupt the shutdown
         self.stop.request(signum)
@@ -684,6 +750,10 @@ class TapFivetranMeta(TapHooks, Tap):
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         if value == CliTestOptionValue.Disabled.value:
             return
+        allowed = (CliTestOptionValue.All.value, CliTestOptionValue.Schema.value, TEST_ACCOUNT_ONLY)
+        if value not in allowed:
+            msg = f"{value!r} is not one of: {', '.join(allowed)} (or --test alone for all)"
+            raise click.BadParameter(msg, ctx=ctx, param=param)
         config = ctx.params.get("config")
         with _readable_errors(cls.logger):
             tap = cls(
@@ -716,11 +786,16 @@ class TapFivetranMeta(TapHooks, Tap):
     @override
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        merged: dict[str, Any] = {}
         with _readable_errors(cls.logger):
             for path in value:
                 if path != "ENV":
-                    read_config_file(path)  # one clear line for a missing or bad file
-        return super().cb_config(ctx, param, value)
+                    # One clear line for a missing or bad file; each file is read once
+                    # (a pipe such as <(...) cannot be read a second time).
+                    merged |= read_config_file(path)
+        parsed = super().cb_config(ctx, param, tuple(p for p in value if p == "ENV"))
+        parsed.config = merged
+        return parsed
 
     @override
     @classmethod
@@ -785,6 +860,17 @@ def _readable_errors(
         sys.exit(1)
     except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
         logger.error("tap-fivetran-meta failed: %s", scrub_auth_tokens(str(exc)))  # noqa: TRY400
+        sys.exit(1)
+    except OSError as exc:
+        if not is_output_failure(exc):
+            raise
+        silence_stdout()
+        logger.error(  # noqa: TRY400
+            "tap-fivetran-meta cannot write its output (stdout: %s): the target stopped "
+            "reading, or the disk is full. The last STATE it read covers every record "
+            "before it; run again once the target works.",
+            exc.strerror or exc,
+        )
         sys.exit(1)
 
 

@@ -56,7 +56,7 @@ def test_scrub_drops_masked_and_secret_named_values() -> None:
         "tunnel": {"private_key": "-----BEGIN", "host": "bastion", "passphrase": "x"},
         "masked_anything": "******",
         "tables": ["a", "******", {"access_token": "t", "ok": 1}],
-        "auth": "PASSWORD",  # a method name, but "auth" may as well hold a token
+        "auth": "PASSWORD",  # a documented method name (issue 22 item 12): kept
         "auth_type": "PASSWORD",  # names what the secret is: kept
     }
     assert redact.scrub(config) == {
@@ -65,6 +65,7 @@ def test_scrub_drops_masked_and_secret_named_values() -> None:
         "user": "fivetran",
         "tunnel": {"host": "bastion"},
         "tables": ["a", {"ok": 1}],
+        "auth": "PASSWORD",
         "auth_type": "PASSWORD",
     }
 
@@ -84,5 +85,5 @@ def test_log_service_keys_count_as_secrets() -> None:
     # Azure Monitor's Log Analytics primary key, Google Cloud Logging's service account key
     for name in ("primary_key", "primaryKey", "service_account_key", "storage_account_key"):
         assert redact.is_secret_key(name), name
-    for name in ("primary_keys", "workspace_id", "account_id", "hostname"):
+    for name in ("primary_keys", "workspace_id", "account_id"):
         assert not redact.is_secret_key(name), name

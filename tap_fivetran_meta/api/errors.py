@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_fivetran_meta.rules.redact import scrub_url
+
 
 class FivetranAPIError(FatalAPIError):
     """A request failed for good; the message is safe to log (no credentials)."""
@@ -31,7 +33,8 @@ class UnresolvableHostError(FivetranAPIError):
     def __init__(self, host: str, api_url: str) -> None:
         """Name the host and the setting to check."""
         super().__init__(
-            f"cannot resolve host {host}: check api_url (now {api_url}); Fivetran's API "
+            f"cannot resolve host {host}: check api_url (now {scrub_url(api_url)}); "
+            "Fivetran's API "
             "is https://api.fivetran.com/v1"
         )
         self.host = host

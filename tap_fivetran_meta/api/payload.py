@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import decimal
 import json
+import logging
+import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from tap_fivetran_meta.rules.unstorable import Cleaning, clean_unstorable, may_hold_unstorable
 
 if TYPE_CHECKING:
     import requests
 
 _CACHE_ATTR = "_fivetran_payload"
+_LOGGER = logging.getLogger("tap-fivetran-meta")
+#: Endpoints already warned about unstorable characters (one warning per endpoint).
+_WARNED: set[str] = set()
+_WARNED_LOCK = threading.Lock()
 
 
 class MalformedBodyError(ValueError):
@@ -89,5 +98,30 @@ def response_payload(response: requests.Response) -> Any:
         size = len(response.content or b"")
         msg = f"response body is not valid JSON ({size} bytes, {exc.__class__.__name__})"
         raise MalformedBodyError(msg) from None
+    if may_hold_unstorable(response.content or b""):
+        parsed = _storable(parsed, response)
     response.__dict__[_CACHE_ATTR] = parsed
     return parsed
+
+
+def _storable(parsed: Any, response: requests.Response) -> Any:
+    """``parsed`` with NUL and lone surrogates replaced; warned once per endpoint."""
+    found = Cleaning()
+    cleaned = clean_unstorable(parsed, found)
+    if found.strings:
+        path = urlparse(response.url or "").path or "?"
+        parts = path.split("/")
+        endpoint = "/".join([*parts[:3], parts[-1]])  # one warning per endpoint, not per id
+        with _WARNED_LOCK:
+            first = endpoint not in _WARNED
+            _WARNED.add(endpoint)
+        if first:
+            objects = ", ".join(repr(o) for o in found.objects[:5]) or "no id"
+            _LOGGER.warning(
+                "GET %s: %d strings held a NUL or a lone UTF-16 surrogate, which no target "
+                "can store (object %s); NUL dropped, surrogate replaced by U+FFFD.",
+                path,
+                found.strings,
+                objects,
+            )
+    return cleaned

@@ -162,6 +162,21 @@ def destination_fqn(database: str | None, schema: str | None, table: str | None)
 DATABASE_CONFIG_KEYS = ("database", "project_id", "catalog", "dataset", "database_name")
 
 
+def destination_config_problem(config: object) -> str | None:
+    """Why a destination detail's ``config`` cannot tell its database, or None.
+
+    A config that is not an object, or a database field that is not a string, is
+    malformed: reading it as "no database" would wipe the database of every lineage row.
+    """
+    if not isinstance(config, dict):
+        return "'config' is not an object"
+    for name in DATABASE_CONFIG_KEYS:
+        value = config.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"config '{name}' is not a string"
+    return None
+
+
 def destination_database(config: dict | None) -> str | None:
     """The destination's database (project, catalog) named in its config, if any."""
     for name in DATABASE_CONFIG_KEYS:

@@ -57,9 +57,11 @@ def refresh_due(last_read: datetime | None, now: datetime, period: timedelta, ke
         key: The connection id (spreads the due points over the period's second half).
 
     Returns:
-        True when the read must happen in this run.
+        True when the read must happen in this run. A last read *after* ``now`` (a
+        clock that was ahead once wrote it) cannot be trusted: due at once, so the read
+        stamps a true time instead of waiting until that date.
     """
-    if last_read is None or period <= timedelta(0):
+    if last_read is None or period <= timedelta(0) or last_read > now:
         return True
     return now - last_read >= period * (1 - spread(key) / 2)
 

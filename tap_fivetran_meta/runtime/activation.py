@@ -7,15 +7,23 @@ full-table stream stamps its records with the run's version and announces that
 version once, after its last record, and only when the stream read everything
 (a plan-gated, skipped resource announces nothing and so deletes nothing).
 
+A stream's read is complete when nothing was left out: no unavailable resource, no
+skipped malformed item or schema config, no filter narrowing its rows
+(``Filters.filters_connections``), and a complete parent. The SCHEMA of a stream is
+always written before its ACTIVATE_VERSION, even when the stream had no record (a
+child of an empty parent list).
+
 The tracker also knows which streams completed their read in this run, activated or
 not (:attr:`ActivationTracker.completed`): the run log (``tap_runs``) lists them.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 FULL_TABLE = "FULL_TABLE"
+_LOGGER = logging.getLogger("tap-fivetran-meta")
 
 
 class VersionedStream(Protocol):
@@ -41,6 +49,7 @@ class ActivationTracker:
         self.enabled = enabled
         self.version = version
         self._announced: set[str] = set()
+        self._withheld: set[str] = set()
         self._completed: set[str] = set()
 
     def _applies(self, stream: VersionedStream) -> bool:
@@ -51,10 +60,24 @@ class ActivationTracker:
         if self._applies(stream):
             stream.stamp_version(self.version)
 
-    def finish(self, stream: VersionedStream, *, complete: bool) -> None:
-        """Announce the version once the stream has emitted everything it read."""
-        self.note_complete(stream.name, complete=complete)
-        if not self._applies(stream) or not complete or stream.name in self._announced:
+    def finish(self, stream: VersionedStream, *, incomplete: str | None) -> None:
+        """Announce the version once the stream has emitted a complete read.
+
+        Args:
+            stream: The stream that ended.
+            incomplete: Why its read was not complete, or None when it was.
+        """
+        if not self._applies(stream) or stream.name in self._announced:
+            return
+        if incomplete is not None:
+            if stream.name not in self._withheld:
+                self._withheld.add(stream.name)
+                _LOGGER.info(
+                    "Stream '%s': no ACTIVATE_VERSION in this run (%s), so no row is "
+                    "flagged deleted.",
+                    stream.name,
+                    incomplete,
+                )
             return
         self._announced.add(stream.name)
         stream.announce_version(self.version)

@@ -13,7 +13,11 @@ ERROR; that planned stop is demoted to DEBUG, and so is the same line before an 
 failure the command line reports itself in one line. Unexpected errors keep it.
 
 Warnings and errors are scrubbed of HTTP ``Basic``/``Bearer`` credentials before they
-are written, whichever code logged them (see ``redact.scrub_auth_tokens``).
+are written, whichever code logged them (see ``redact.scrub_auth_tokens``). Every line
+at every level is cleaned of the literal values of the run's secrets (API key and
+secret, in every spelling: URL-encoded, base64 of ``key:secret``, inside URLs) by one
+:class:`SecretMaskFilter` on the tap's loggers and on the root logger's handlers, so
+text from any library or error path is covered (:func:`install_secret_mask`).
 
 The filters sit on the tap's own loggers (one per stream, named by the SDK
 ``tap-fivetran-meta.<stream>``) and on the SDK's metrics logger; installing them twice
@@ -23,6 +27,7 @@ is harmless.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +40,8 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.metrics import METRICS_LOGGER_NAME, Metric, Point
 
-from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
+from tap_fivetran_meta.runtime.blocked_output import is_output_failure
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,7 +78,7 @@ def _is_reported_elsewhere() -> bool:
     planned_stop = isinstance(exc, AbortedSyncExceptionBase) and isinstance(
         exc.__cause__, MaxRecordsLimitException
     )
-    return planned_stop or isinstance(exc, REPORTED_FAILURES)
+    return planned_stop or isinstance(exc, REPORTED_FAILURES) or is_output_failure(exc)
 
 
 class TapLogFilter(logging.Filter):
@@ -105,6 +111,65 @@ def _scrub(record: logging.LogRecord) -> None:
             # The traceback would repeat the credential; keep the scrubbed text only.
             record.msg = f"{record.msg} ({exc_text})"
             record.exc_info = None
+
+
+#: Control characters a server could use to forge log lines or move the cursor
+#: (line breaks, ANSI escapes): written escaped (``\\n``, ``\\x1b``) instead.
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x80-\x9f\u2028\u2029]")
+
+
+def neutralise_controls(text: str) -> str:
+    """``text`` on one line, without terminal escapes: control characters escaped."""
+    return _CONTROL_RE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+class SecretMaskFilter(logging.Filter):
+    """Replaces the run's secret values, in any spelling, in every record it sees.
+
+    It also keeps every record on one line: control characters (line breaks, ANSI
+    escapes) in the message, which may quote a server, are written escaped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mask = SecretMask()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record's text (and its exception's); always keep the record.
+
+        Returns:
+            True.
+        """
+        text = record.getMessage()
+        clean = neutralise_controls(self.mask(text))
+        if clean != text:
+            record.msg, record.args = clean, ()
+        if not self.mask:
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            exc_text = str(exc)
+            if self.mask(exc_text) != exc_text:
+                # The traceback would repeat the secret; keep the masked text only.
+                record.msg = f"{record.msg} ({self.mask(exc_text)})"
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+#: The one mask filter of the process (its mask is replaced by each tap instance).
+SECRET_MASK_FILTER = SecretMaskFilter()
+
+
+def install_secret_mask(mask: SecretMask, tap_name: str, stream_names: Iterable[str]) -> None:
+    """Mask ``mask``'s values in every line: the tap's loggers and the root's handlers."""
+    SECRET_MASK_FILTER.mask = mask
+    targets: list[logging.Filterer] = [logging.getLogger(tap_name)]
+    targets += [logging.getLogger(f"{tap_name}.{name}") for name in stream_names]
+    targets += logging.getLogger().handlers
+    targets += logging.getLogger(tap_name).handlers
+    for target in targets:
+        if SECRET_MASK_FILTER not in target.filters:
+            target.addFilter(SECRET_MASK_FILTER)
 
 
 def is_per_object_metric(point: Point[Any]) -> bool:

@@ -167,8 +167,13 @@ class MessageHooks(TapAccess):
             stream._stream_version = version
 
     def announce_version(self, version: int) -> None:
-        """Write ACTIVATE_VERSION for ``version`` (the SDK's private writer, at stream end)."""
+        """Write ACTIVATE_VERSION for ``version`` (the SDK's private writer, at stream end).
+
+        The stream's SCHEMA comes first, also when it wrote no record (a target refuses
+        ACTIVATE_VERSION for a stream it has no schema of).
+        """
         stream: Any = self
+        self._write_schema_message()
         stream._write_activate_version_message(version)
 
     def _write_state_message(self) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 
 from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.rules import redact
 from tap_fivetran_meta.schemas.fragments import DT, MEMBERSHIP_FIELDS, key, prop
 
 if sys.version_info >= (3, 12):
@@ -74,6 +75,8 @@ class _MembershipStream(FivetranStream):
 
     Subclasses map each ``kind`` to the path segment that lists it.
     """
+
+    narrowed_by_filters = True
 
     tolerate_not_found = True
     optional_resource = True
@@ -185,6 +188,8 @@ class RolesStream(FivetranStream):
 class WebhooksStream(FivetranStream):
     """Webhooks (never their secret)."""
 
+    narrowed_by_filters = True
+
     name = "webhooks"
     path = "/webhooks"
     primary_keys = ("id",)
@@ -204,6 +209,7 @@ class WebhooksStream(FivetranStream):
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row.pop("secret", None)
+        row["url"] = redact.scrub_url(row.get("url"))  # ?token=, user:pass@
         if row.get("group_id") and not self.services.filters.accepts_group(row["group_id"]):
             return None
         return super().post_process(row, context)

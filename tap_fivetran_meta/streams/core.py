@@ -93,6 +93,8 @@ class AccountStream(FivetranStream):
 class GroupsStream(FivetranStream):
     """Groups (one destination each; the group id is the destination id)."""
 
+    narrowed_by_filters = True
+
     name = "groups"
     path = "/groups"
     primary_keys = ("id",)
@@ -112,6 +114,8 @@ class GroupsStream(FivetranStream):
 
 class DestinationsStream(FivetranStream):
     """Destinations: the list plus one detail call each, for ``config`` and setup tests."""
+
+    narrowed_by_filters = True
 
     name = "destinations"
     path = "/destinations"
@@ -198,6 +202,8 @@ class Listing:
 
 class ConnectionsStream(FivetranStream):
     """All accessible connections from one paginated list, with derived health columns."""
+
+    narrowed_by_filters = True
 
     name = "connections"
     path = "/connections"

@@ -112,6 +112,8 @@ class HybridDeploymentAgentsStream(_AccountListStream):
     filter); otherwise one for the account.
     """
 
+    narrowed_by_filters = True
+
     name = "hybrid_deployment_agents"
     path = "/hybrid-deployment-agents"
     timestamp_fields = ("registered_at", "updated_at", "last_used_at")
@@ -185,6 +187,10 @@ class ProxyAgentsStream(_AccountListStream):
         return item
 
 
+#: Private link fields written as free text (the rest are ids, enums and timestamps).
+PRIVATE_LINK_TEXT_FIELDS = ("name", "host", "state_summary", "resource_upstream_status")
+
+
 class PrivateLinksStream(_AccountListStream):
     """Private links (source and destination side) and their state."""
 
@@ -204,6 +210,13 @@ class PrivateLinksStream(_AccountListStream):
         prop("created_at", DT, "When the private link was created (UTC)."),
         prop("created_by", th.StringType, "User who created the private link."),
     ).to_dict()
+
+    @override
+    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+        # Free text a cloud provider fills in (a summary may quote an endpoint with
+        # its credentials).
+        redact.scrub_text_fields(row, PRIVATE_LINK_TEXT_FIELDS)
+        return super().post_process(row, context)
 
 
 PERMISSION = th.ObjectType(

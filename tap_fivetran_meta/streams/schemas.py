@@ -26,7 +26,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError
-from tap_fivetran_meta.client import FivetranStream
+from tap_fivetran_meta.client import MALFORMED_ANSWER, FivetranStream
 from tap_fivetran_meta.rules.coerce import as_str
 from tap_fivetran_meta.rules.lineage import destination_fqn, destination_name
 from tap_fivetran_meta.rules.schema_changes import (
@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 
 
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
+#: Why a connection's schema config was not read although the connection exists.
+UNREAD_CONFIG_REASONS = frozenset({NO_SCHEMA_CONFIG, MALFORMED_ANSWER, "unavailable"})
 REPLICATION_KEY = "observed_at"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
 
@@ -190,7 +192,12 @@ class _SchemaConfigStream(FivetranStream):
             self.services.last_schema_config = last
         elif last.config is None and last.fetched_by != self.name:
             self.count_skip(last.miss_reason or NO_SCHEMA_CONFIG)
-        if last.config is None and self._last_schema_stream():
+        if last.config is None and last.miss_reason in UNREAD_CONFIG_REASONS:
+            # The connection exists but its config could not be read: its rows are
+            # missing from this run, so nothing may be flagged deleted (and it is asked
+            # again next run).
+            self.mark_incomplete(f"the schema config of connection {connection_id} was unreadable")
+        elif last.config is None and self._last_schema_stream():
             # None yet (never synced, not set up): asked again on the same cadence as an
             # existing config (schema_refresh_hours), not on every run.
             self.services.schema_refresh.mark_read(connection_id)
@@ -508,6 +515,13 @@ def _wants_full_columns(table: Row) -> bool:
     )
 
 
+class _Unreadable:
+    """The database of a destination whose detail could not be read."""
+
+
+_UNREADABLE = _Unreadable()
+
+
 class TableLineageStream(_SchemaConfigStream):
     """One row per source table -> destination table, through one connection."""
 
@@ -551,12 +565,18 @@ class TableLineageStream(_SchemaConfigStream):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._database_unknown: set[str] = set()
+        self._database_unknown: dict[str, _Unreadable | None] = {}
 
     @override
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
         group_id = as_str(context.get("group_id"))
         database = self._database(group_id, context)
+        if database is _UNREADABLE:
+            # Rows without their database would overwrite the good value the target
+            # holds; this connection's rows are left out (and nothing flagged deleted).
+            self.mark_incomplete(f"the detail of destination {group_id} was malformed")
+            return
+        assert not isinstance(database, _Unreadable)  # noqa: S101 - narrowed above
         multi_schema = len(config.schemas) > 1
         for table in config.tables:
             name = destination_name(
@@ -583,22 +603,34 @@ class TableLineageStream(_SchemaConfigStream):
                 "lineage_rule": name.rule,
             }
 
-    def _database(self, group_id: str | None, context: dict[str, Any]) -> str | None:
-        """The destination's database; None (warned once) when it cannot be read."""
-        if not group_id or group_id in self._database_unknown:
+    def _database(self, group_id: str | None, context: dict[str, Any]) -> str | _Unreadable | None:
+        """The destination's database; None, or ``_UNREADABLE`` when it cannot be told.
+
+        None when it names none, or when the key may not read destinations (a lasting
+        condition: there is no better value to keep). ``_UNREADABLE`` when its detail
+        is malformed: the destination's lineage rows are then left out of this run, so
+        the target keeps the rows (and database) of the last good read. Both are warned
+        about once.
+        """
+        if not group_id:
             return None
+        if group_id in self._database_unknown:
+            return self._database_unknown[group_id]
         try:
             return self.services.destination_database(group_id, context)
         except FivetranAPIError as exc:
-            self._database_unknown.add(group_id)
+            malformed = exc.code == MALFORMED_ANSWER
+            self._database_unknown[group_id] = _UNREADABLE if malformed else None
             self.warn_once(
                 "database",
-                "Could not read the database of destination %s (%s); its lineage rows "
-                "have no destination_database.",
+                "Could not read the database of destination %s (%s); %s",
                 group_id,
                 exc,
+                "its lineage rows are left out of this run (the target keeps the last good ones)."
+                if malformed
+                else "its lineage rows have no destination_database.",
             )
-            return None
+            return self._database_unknown[group_id]
 
 
 class SchemaChangesStream(SelfCommittedPartitions, _SchemaConfigStream):

@@ -23,6 +23,21 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
+#: The fields of a transformation's ``schedule`` (Fivetran's definition); nothing else is kept.
+SCHEDULE_FIELDS = frozenset(
+    {
+        "cron",
+        "interval",
+        "schedule_type",
+        "days_of_week",
+        "time_of_day",
+        "connection_ids",
+        "transformation_ids",
+        "smart_syncing",
+    }
+)
+
+
 class TransformationsStream(FivetranStream):
     """Transformations (dbt Core and Quickstart), with their schedule and last run."""
 
@@ -66,6 +81,7 @@ class TransformationsStream(FivetranStream):
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row["connection_ids"] = transformation_connection_ids(row)
         row.update(transformation_scalars(row))
+        row["schedule"] = redact.keep_fields(row.get("schedule"), SCHEDULE_FIELDS)
         redact.scrub_record(row, config_fields=("transformation_config",))
         return super().post_process(row, context)
 
@@ -100,6 +116,8 @@ class TransformationProjectsStream(FivetranStream):
     ``setup_tests``: each project costs one ``GET /transformation-projects/{id}``,
     fetched ahead on the worker pool. A project deleted in between is skipped.
     """
+
+    narrowed_by_filters = True
 
     name = "transformation_projects"
     path = "/transformation-projects"

@@ -21,6 +21,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_fivetran_meta.rules import redact
 from tap_fivetran_meta.runtime.account_scope import AccountScoped
 from tap_fivetran_meta.runtime.sdk_hooks import TapAccess
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
@@ -217,6 +218,12 @@ class WebhookEventsStream(TapAccess, AccountScoped, Stream):
         except PayloadError:
             self.logger.warning("seq %s: stored body is not a JSON object", row["seq"])
             record["payload"] = None
+        # A failure text may quote a connection string or a token: cleaned as free text,
+        # in the column and in the payload.
+        redact.scrub_text_fields(record, ("reason",))
+        data = (record["payload"] or {}).get("data")
+        if isinstance(data, dict):
+            redact.scrub_text_fields(data, ("reason",))
         return record
 
 

@@ -126,3 +126,18 @@ def test_deleted_connection_is_flagged_with_activate_version(
     assert deleted == [(victim,)]
     live = warehouse.count("connections", "where _sdc_deleted_at is null")
     assert live == sim.expected_counts()["connections"]
+
+
+def test_a_filter_matching_nothing_loads_and_deletes_nothing(
+    sim: Simulator, warehouse: Warehouse
+) -> None:
+    # Issue 22, items 1 and 2: ACTIVATE_VERSION for a stream without a SCHEMA stopped
+    # target-postgres with KeyError, and a filtered read flagged every other row deleted.
+    env = {"TAP_FIVETRAN_META_EMIT_ACTIVATE_VERSION_MESSAGES": "true"}
+    _assert_ok(meltano_run(warehouse, sim.url, extra_env=env))
+    filtered = {**env, "TAP_FIVETRAN_META_GROUP_IDS": '["no_such_group"]'}
+    _assert_ok(meltano_run(warehouse, sim.url, extra_env=filtered))
+    for stream in ("connections", "groups", "team_memberships", "user_memberships"):
+        deleted = warehouse.count(stream, "where _sdc_deleted_at is not null")
+        assert deleted == 0, stream
+    assert warehouse.count("connections") == sim.expected_counts()["connections"]
