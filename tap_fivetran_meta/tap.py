@@ -536,10 +536,12 @@ class TapFivetranMeta(TapHooks, Tap):
         install_secret_mask(
             self.secret_mask, self.name, (stream_type.name for stream_type in STREAM_TYPES)
         )
+        # The catalog's corrections first: reading a stream's selection (the STATE
+        # throttle below does) fixes the SDK's selection mask for the run.
+        self._check_catalog_streams()
         self.use_compact_state_writer()
         self.stop.on_finish(self._after_interrupt)
         self._prune_stale_partitions()
-        self._check_catalog_streams()
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:
