@@ -327,6 +327,7 @@ class Inbox:
         self._failed_at = 0.0
         self._last_write_at: str | None = None
         self._reopened: Reopened | None = None
+        self._lost_reason = "was lost"  # what happened to the file, while it cannot be reopened
         self._closed = False
         self._log = RateLimitedLog(LOG)
         self._conn: sqlite3.Connection | None
@@ -412,7 +413,8 @@ class Inbox:
 
     def _reopen(self, reason: str) -> InboxWriteError | None:
         """Open the file now at the path (lock held); the error to raise if it cannot be."""
-        if self._reopened is None or self._reopened.reason != reason or self._conn is not None:
+        if self._conn is not None:  # just found out
+            self._lost_reason = reason
             self._log.log(
                 f"{REPLACED}:{reason}",
                 logging.ERROR,
@@ -531,7 +533,7 @@ class Inbox:
         else:  # an earlier reopen failed
             if time.monotonic() - self._failed_at < min(self._probe_interval_s, 1.0):
                 return self._write_failed_with(REPLACED, self._failure_message())
-            reason = "could not be opened again"
+            reason = self._lost_reason
         return self._reopen(reason)
 
     def _failure_message(self) -> str:
