@@ -13,10 +13,11 @@ or idle connections (slowloris):
   taken on, for the request line, the headers and the body together. Sending a byte
   now and then does not extend it.
 
-Under a burst larger than the limit, the accepting thread does not wait for requests
-being stored: a connection it cannot take on (every slot holds a request being
-stored, or no room was made within 0.25 s) is answered ``503`` with ``Retry-After`` at
-once and closed gently
+Under a burst larger than the limit, the accepting thread waits at most 50 ms for a
+request being stored to finish (deliveries that arrive together are committed
+together, so slots free up in groups), and not at all after such a wait ran out until
+a slot frees up: a connection it cannot take on is answered ``503`` with
+``Retry-After`` at once and closed gently
 (:mod:`.shedding`), so every sender gets an answer quickly and Fivetran retries the
 refused ones. A connection closed to make room is answered ``503`` too.
 
@@ -74,6 +75,9 @@ _LINGER_SECONDS = 2.0
 #: enough to be closed (10 ms) and for its thread to let go of the slot. It never
 #: waits for a request being stored.
 _EVICTION_WAIT_SECONDS = 0.25
+#: The longest the acceptor waits for a request being stored to finish when every
+#: slot is storing one (they finish together: one commit stores them all).
+_STORING_WAIT_SECONDS = 0.05
 #: Seconds a refused sender is asked to wait (``Retry-After``).
 RETRY_AFTER_SECONDS = 1
 
@@ -164,6 +168,7 @@ class ConnectionLimiter:
         self._reading: dict[socket.socket, float] = {}  # admission time; oldest first
         self._evicting: set[socket.socket] = set()
         self._live = 0
+        self._stalled = False  # a wait for a storing slot ran out; none freed since
 
     @property
     def live(self) -> int:
@@ -171,34 +176,43 @@ class ConnectionLimiter:
         with self._cond:
             return self._live
 
-    def admit(self, sock: socket.socket, *, wait_s: float) -> bool:
+    def admit(self, sock: socket.socket, *, wait_s: float, storing_wait_s: float = 0.0) -> bool:
         """Take on a connection, closing the oldest reading one if at the limit.
 
-        Never waits for a request being stored: when every slot holds one, the new
-        connection is refused at once. It waits (at most ``wait_s``) only for a reading
-        connection to reach ``min_age_s`` and for a closed one to let go of its slot.
+        When every slot holds a request being stored, waits up to ``storing_wait_s``
+        for one to finish (stores finish together, one commit for all), unless the
+        last such wait ran out with no slot freed since: then the connection is
+        refused at once, so a stalled inbox never holds up the accepting thread.
 
         Args:
             sock: The new connection.
-            wait_s: The longest wait.
+            wait_s: The longest wait for a reading connection to become old enough
+                to be closed, and for a closed one to let go of its slot.
+            storing_wait_s: The longest wait for a request being stored to finish.
 
         Returns:
             False if there is no room (the caller refuses the connection).
         """
-        deadline = time.monotonic() + wait_s
+        now = time.monotonic()
+        deadline = now + wait_s
+        storing_deadline = now + storing_wait_s
         with self._cond:
             while self._live >= self.limit:
                 now = time.monotonic()
                 pause = deadline - now
                 if self._live - len(self._evicting) >= self.limit:
-                    if not self._reading:
-                        return False  # every slot is storing a request: no one to close
-                    victim, admitted_at = next(iter(self._reading.items()))
-                    age = now - admitted_at
-                    if age >= self.min_age_s:
-                        self._evict(victim)
+                    if not self._reading:  # every slot is storing a request
+                        if self._stalled or now >= storing_deadline:
+                            self._stalled = True
+                            return False
+                        pause = storing_deadline - now
                     else:
-                        pause = min(pause, self.min_age_s - age)
+                        victim, admitted_at = next(iter(self._reading.items()))
+                        age = now - admitted_at
+                        if age >= self.min_age_s:
+                            self._evict(victim)
+                        else:
+                            pause = min(pause, self.min_age_s - age)
                 if pause <= 0:
                     return False
                 self._cond.wait(pause)
@@ -249,6 +263,7 @@ class ConnectionLimiter:
             self._reading.pop(sock, None)
             self._evicting.discard(sock)
             self._live -= 1
+            self._stalled = False
             self._cond.notify_all()
 
 
@@ -327,7 +342,9 @@ class WebhookServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         """Admit the connection (making room if needed), then hand it to a thread."""
         evictions = self.connections.evictions
-        admitted = self.connections.admit(request, wait_s=_EVICTION_WAIT_SECONDS)
+        admitted = self.connections.admit(
+            request, wait_s=_EVICTION_WAIT_SECONDS, storing_wait_s=_STORING_WAIT_SECONDS
+        )
         if self.connections.evictions != evictions:
             self.problems.log(
                 "evicted",

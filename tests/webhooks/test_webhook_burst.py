@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from webhook_helpers import SECRET, GatedInbox, read_response, signed_payload
 
 from tap_fivetran_meta.webhooks.events import event_id_for, parse_event
+from tap_fivetran_meta.webhooks.receiver import ConnectionLimiter
 from tap_fivetran_meta.webhooks.signature import compute_signature
 from tap_fivetran_meta.webhooks.store import Inbox, InboxWriteError, StoreResult
 
@@ -152,3 +153,28 @@ def test_healthz_runs_no_query_and_does_not_wait_for_a_commit(inbox_path: Path) 
         inbox.go_on.set()
         writer.join(10)
         assert inbox.health().events == 4
+
+
+def test_the_acceptor_waits_for_stores_to_finish_but_not_for_a_stalled_inbox() -> None:
+    limiter = ConnectionLimiter(1)
+    pairs = [socket.socketpair() for _ in range(4)]
+    first, second, third, fourth = (pair[0] for pair in pairs)
+    try:
+        assert limiter.admit(first, wait_s=0.25, storing_wait_s=30)
+        assert limiter.start_processing(first)  # its request is being stored
+        threading.Timer(0.05, limiter.release, args=(first,)).start()
+        # A store finishing frees the slot: the new connection is taken on, not refused.
+        assert limiter.admit(second, wait_s=0.25, storing_wait_s=30)
+        assert limiter.start_processing(second)
+        # The store does not finish in time: refused...
+        assert not limiter.admit(third, wait_s=0.25, storing_wait_s=0.01)
+        # ...and from then on refused at once, without waiting, until a slot frees up.
+        release = threading.Timer(2.0, limiter.release, args=(second,))
+        release.start()
+        assert not limiter.admit(fourth, wait_s=0.25, storing_wait_s=30)
+        release.join()
+        assert limiter.admit(fourth, wait_s=0.25, storing_wait_s=30)
+    finally:
+        for pair in pairs:
+            for sock in pair:
+                sock.close()
