@@ -51,10 +51,8 @@ class SafeLineFilter(logging.Filter):
         Returns:
             True.
         """
-        text = record.getMessage()
-        clean = self.clean(text)
-        if clean != text:
-            record.msg, record.args = clean, ()
+        # The message is formatted once here; the handler does not format it again.
+        record.msg, record.args = self.clean(record.getMessage()), ()
         if record.exc_info and record.exc_info[1] is not None:
             exc_text = str(record.exc_info[1])
             if self.clean(exc_text) != exc_text:  # the traceback would repeat it

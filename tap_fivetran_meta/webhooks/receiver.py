@@ -616,19 +616,24 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self._linger()
 
     def _send_json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        """Answer and close: status line, headers and body in one write (one packet)."""
         body = json.dumps(payload).encode("utf-8")
+        head = [
+            f"{self.protocol_version} {status.value} {status.phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+        ]
+        if status == HTTPStatus.SERVICE_UNAVAILABLE:
+            head.append(f"Retry-After: {RETRY_AFTER_SECONDS}")
+        head.append("Connection: close")
+        self.close_connection = True
+        self.log_request(status.value)
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            if status == HTTPStatus.SERVICE_UNAVAILABLE:
-                self.send_header("Retry-After", str(RETRY_AFTER_SECONDS))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
         except OSError as exc:
             LOG.debug("could not answer %s: %s", self.address_string(), exc)
-            self.close_connection = True
 
     def _linger(self) -> None:
         """Drain what the client is still sending, so the answer is not lost to a reset.

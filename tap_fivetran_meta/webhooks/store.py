@@ -246,7 +246,7 @@ class InboxHealth:
 FileId = tuple[int, int]
 
 
-def _file_id(path: Path) -> FileId | None:
+def _file_id(path: str | Path) -> FileId | None:
     """The (device, inode) of the file at ``path``, or None when there is none."""
     try:
         info = os.stat(path)
@@ -317,6 +317,7 @@ class Inbox:
             InboxError: If the file is not a usable inbox (the message says why).
         """
         self.path = Path(path)
+        self._watched = (str(self.path), str(_wal_path(self.path)))  # checked per commit
         self._lock = threading.Lock()  # the connection and everything written with it
         self._state_lock = threading.Lock()  # what health() reads
         self._queue_lock = threading.Lock()
@@ -397,7 +398,8 @@ class Inbox:
     # --- is the file at the path still ours? -----------------------------------------------
 
     def _current_files(self) -> tuple[FileId | None, FileId | None]:
-        return _file_id(self.path), _file_id(_wal_path(self.path))
+        database, wal = self._watched
+        return _file_id(database), _file_id(wal)
 
     def _lost_file(self) -> str | None:
         """What happened to the opened file, or None while the path still leads to it."""
