@@ -13,7 +13,7 @@ or idle connections (slowloris):
   taken on, for the request line, the headers and the body together. Sending a byte
   now and then does not extend it.
 
-Under a burst larger than the limit, the accepting thread waits at most 50 ms for a
+Under a burst larger than the limit, the accepting thread waits at most 250 ms for a
 request being stored to finish (deliveries that arrive together are committed
 together, so slots free up in groups), and not at all after such a wait ran out until
 a slot frees up: a connection it cannot take on is answered ``503`` with
@@ -77,7 +77,7 @@ _LINGER_SECONDS = 2.0
 _EVICTION_WAIT_SECONDS = 0.25
 #: The longest the acceptor waits for a request being stored to finish when every
 #: slot is storing one (they finish together: one commit stores them all).
-_STORING_WAIT_SECONDS = 0.05
+_STORING_WAIT_SECONDS = 0.25
 #: Seconds a refused sender is asked to wait (``Retry-After``).
 RETRY_AFTER_SECONDS = 1
 
