@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sys
 import threading
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -97,8 +98,10 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
         pass
     try:
         moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+    if moment.tzinfo is None:  # "-0000": a UTC time with no source zone (RFC 5322)
+        moment = moment.replace(tzinfo=timezone.utc)
     return max(0.0, (moment - utcnow()).total_seconds())
 
 

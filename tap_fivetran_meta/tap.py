@@ -38,6 +38,11 @@ from tap_fivetran_meta.rules.recheck import SCHEMA_STATE_STREAM, SchemaRefresh
 from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
 from tap_fivetran_meta.rules.timeutil import utcnow
 from tap_fivetran_meta.runtime.activation import ActivationTracker
+from tap_fivetran_meta.runtime.blocked_output import (
+    defer_if_writing,
+    is_output_failure,
+    silence_stdout,
+)
 from tap_fivetran_meta.runtime.connection_index import ConnectionIndex
 from tap_fivetran_meta.runtime.input_files import (
     InputFileError,
@@ -598,7 +603,13 @@ class TapFivetranMeta(TapHooks, Tap):
                 self._held_signal = held
 
     def on_termination_signal(self, signum: int, frame: Any) -> None:
-        """SIGTERM/SIGINT (the SDK's handler hook, see sdk_hooks.TapHooks): stop the run."""
+        """SIGTERM/SIGINT (the SDK's handler hook, see sdk_hooks.TapHooks): stop the run.
+
+        A signal arriving while message lines are written waits for the write to end
+        (no half line; see runtime/blocked_output.py), and comes back here then.
+        """
+        if defer_if_writing(signum):
+            return
         if self.stop.requested:
             return  # already stopping: a second signal must not interrupt the shutdown
         self.stop.request(signum)
@@ -723,11 +734,16 @@ class TapFivetranMeta(TapHooks, Tap):
     @override
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        merged: dict[str, Any] = {}
         with _readable_errors(cls.logger):
             for path in value:
                 if path != "ENV":
-                    read_config_file(path)  # one clear line for a missing or bad file
-        return super().cb_config(ctx, param, value)
+                    # One clear line for a missing or bad file; each file is read once
+                    # (a pipe such as <(...) cannot be read a second time).
+                    merged |= read_config_file(path)
+        parsed = super().cb_config(ctx, param, tuple(p for p in value if p == "ENV"))
+        parsed.config = merged
+        return parsed
 
     @override
     @classmethod
@@ -792,6 +808,17 @@ def _readable_errors(
         sys.exit(1)
     except (FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
         logger.error("tap-fivetran-meta failed: %s", scrub_auth_tokens(str(exc)))  # noqa: TRY400
+        sys.exit(1)
+    except OSError as exc:
+        if not is_output_failure(exc):
+            raise
+        silence_stdout()
+        logger.error(  # noqa: TRY400
+            "tap-fivetran-meta cannot write its output (stdout: %s): the target stopped "
+            "reading, or the disk is full. The last STATE it read covers every record "
+            "before it; run again once the target works.",
+            exc.strerror or exc,
+        )
         sys.exit(1)
 
 

@@ -36,6 +36,8 @@ class HostileServer:
     repeat: str = "repeat"
     pages: int = 3
     echo: list[str] = field(default_factory=list)
+    #: Characters of padding in each honest group's name (to fill a pipe quickly).
+    name_size: int = 0
     requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -137,7 +139,7 @@ class HostileServer:
         if self.mode == "honest":
             last = number + 1 >= self.pages
             return {
-                "items": [{"id": f"g{number}", "name": f"group {number}"}],
+                "items": [{"id": f"g{number}", "name": f"group {number} " + "x" * self.name_size}],
                 "next_cursor": None if last else str(number + 1),
             }
         items = [] if self.repeat == "empty" else [{"id": "g0", "name": "the same group"}]

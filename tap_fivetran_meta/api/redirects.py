@@ -91,10 +91,19 @@ def _refuse_unsafe_redirect(response: requests.Response, *_args: Any, **_kwargs:
     if not response.is_redirect:
         return
     target = response.headers["location"]
-    reason = redirect_refusal(response.url, target)
+    try:
+        reason = redirect_refusal(response.url, target)
+        absolute = urljoin(response.url, target)
+    except ValueError:  # "http://[::1", a bad port...: not a place to go
+        response.close()
+        raise UnsafeRedirectError(
+            f"refused to follow HTTP {response.status_code} redirect from "
+            f"{show_origin(response.url)}: its Location is not a valid URL",
+            response=response,
+            request=response.request,
+        ) from None
     if reason is None:
         return
-    absolute = urljoin(response.url, target)
     response.close()  # the body is never read: give the connection back, not leak it
     raise UnsafeRedirectError(
         f"refused to follow HTTP {response.status_code} redirect {reason}: "

@@ -127,8 +127,22 @@ def semantic_config_errors(config: Mapping[str, Any], *, now: datetime) -> list[
         start_date_error(config.get("start_date"), now),
         webhook_inbox_error(config.get("webhook_inbox_path")),
         start_date_too_old_error(config.get("start_date")),
+        user_agent_error(config.get("user_agent")),
     ]
     return [error for error in errors if error]
+
+
+def user_agent_error(user_agent: object) -> str | None:
+    """Why ``user_agent`` cannot be sent as an HTTP header (Latin-1, one line), or None."""
+    if not isinstance(user_agent, str):
+        return None
+    try:
+        user_agent.encode("latin-1")
+    except UnicodeEncodeError:
+        return "user_agent must be plain text an HTTP header can carry (Latin-1, e.g. ASCII)"
+    if any(ch in user_agent for ch in "\r\n\x00"):
+        return "user_agent must be one line (no line breaks)"
+    return None
 
 
 def _schema_types(schema: Mapping[str, Any]) -> set[str]:

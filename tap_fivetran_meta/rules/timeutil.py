@@ -23,7 +23,8 @@ def parse_timestamp(value: object) -> datetime | None:
 
     Accepts ``datetime`` objects, ISO 8601 strings with any fractional precision
     (digits beyond microseconds are truncated), a date only, or a missing offset
-    (taken as UTC). Returns ``None`` for ``None``, empty or unparseable input:
+    (taken as UTC). Returns ``None`` for ``None``, empty or unparseable input, and for
+    an instant outside what a datetime holds once in UTC (``0001-01-01T00:00:00+01:00``):
     the API's timestamps are metadata, never worth failing a run over.
 
     Args:
@@ -32,6 +33,13 @@ def parse_timestamp(value: object) -> datetime | None:
     Returns:
         The timestamp in UTC, or None.
     """
+    try:
+        return _parse(value)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past datetime.max in UTC
+        return None
+
+
+def _parse(value: object) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):

@@ -15,7 +15,11 @@ parts and says what it removed, and the affected streams read from ``start_date`
 from __future__ import annotations
 
 import json
+import os
 import re
+import select
+import stat
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +35,11 @@ if TYPE_CHECKING:
 
 #: The longest excerpt of a problem quoted in an error line.
 MAX_DETAIL = 200
+#: Largest config, state or catalog file read (a 300,000-connection state is ~60 MB).
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
+#: Longest a pipe given as an input file may stay silent.
+INPUT_READ_SECONDS = 30
 
 BOOKMARK_VALUE = {"type": ["string", "number", "null"]}
 STATE_SCHEMA: dict[str, Any] = {
@@ -207,6 +216,10 @@ def parse_json_text(text: str, kind: str) -> Any:
         ) from None
     except RecursionError:
         raise InputFileError(kind, "is JSON nested too deeply to read") from None
+    except ValueError:  # Python's limit on integer digits (4,300)
+        raise InputFileError(
+            kind, "holds a number too long to read (thousands of digits): not a real value"
+        ) from None
 
 
 def decode_text(data: bytes, kind: str) -> str:
@@ -225,6 +238,46 @@ def decode_text(data: bytes, kind: str) -> str:
         ) from None
 
 
+def read_bounded(path: Path, kind: str) -> bytes:
+    """An input file's bytes, at most :data:`MAX_INPUT_BYTES`, without blocking forever.
+
+    A FIFO without a writer reads as empty instead of waiting for one, a device such as
+    ``/dev/zero`` stops at the size cap, and a pipe whose writer stays silent for
+    :data:`INPUT_READ_SECONDS` is given up on.
+
+    Raises:
+        InputFileError: If the input is larger than the cap or arrives too slowly.
+        OSError: If it cannot be opened or read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        if regular:
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        size = 0
+        deadline = time.monotonic() + INPUT_READ_SECONDS
+        while True:
+            try:
+                chunk = file.read(READ_CHUNK_BYTES)
+            except BlockingIOError:
+                chunk = None  # a pipe with a writer that has not written yet
+            if chunk is None:
+                remaining = deadline - time.monotonic()
+                ready, _, _ = select.select([fd], [], [], max(0.0, remaining))
+                if not ready:
+                    msg = f"sent nothing for {INPUT_READ_SECONDS} s (a pipe nobody writes to?)"
+                    raise InputFileError(kind, msg)
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_INPUT_BYTES:
+                cap = MAX_INPUT_BYTES // (1024 * 1024)
+                raise InputFileError(kind, f"is larger than {cap} MB: not a {kind} file")
+            chunks.append(chunk)
+
+
 def read_json_file(path: str | Path, kind: str) -> tuple[str, Any]:
     """Read and parse one JSON input file.
 
@@ -234,9 +287,8 @@ def read_json_file(path: str | Path, kind: str) -> tuple[str, Any]:
     Raises:
         InputFileError: If it is missing, a directory, unreadable, not text or not JSON.
     """
-    file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_bounded(Path(path), kind)
     except FileNotFoundError:
         raise InputFileError(kind, "no such file") from None
     except IsADirectoryError:

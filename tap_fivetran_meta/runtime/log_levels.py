@@ -40,6 +40,7 @@ from singer_sdk.exceptions import (
 from singer_sdk.metrics import METRICS_LOGGER_NAME, Metric, Point
 
 from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
+from tap_fivetran_meta.runtime.blocked_output import is_output_failure
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -76,7 +77,7 @@ def _is_reported_elsewhere() -> bool:
     planned_stop = isinstance(exc, AbortedSyncExceptionBase) and isinstance(
         exc.__cause__, MaxRecordsLimitException
     )
-    return planned_stop or isinstance(exc, REPORTED_FAILURES)
+    return planned_stop or isinstance(exc, REPORTED_FAILURES) or is_output_failure(exc)
 
 
 class TapLogFilter(logging.Filter):

@@ -41,9 +41,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import signal
 import sys
-import threading
 import time
 import weakref
 from datetime import datetime, timezone
@@ -56,8 +54,10 @@ from singer_sdk.io_base import SingerMessageType, SingerWriter
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.json import serialize_json
 
+from tap_fivetran_meta.runtime.blocked_output import output_block, write_all
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
     from singer_sdk import Stream
 
@@ -295,29 +295,44 @@ class LineOutput:
             sys.stdout.write(b"".join(parts).decode())
             sys.stdout.flush()
             return
-        with _signals_held():
+        with output_block():
+            binary.flush()
             if self._pending:
-                binary.write(self._pending)
+                _write_out(binary, self._pending)
                 self._pending.clear()
             for part in parts:
-                binary.write(part)
-            binary.flush()
+                _write_out(binary, part)
 
     def flush(self) -> None:
         """Write what is pending and flush stdout.
 
         SIGTERM/SIGINT wait while this runs: their handler writes a STATE line, which
         must come after every line already pending, and must not find lines that were
-        written but not yet cleared (they would be written twice).
+        written but not yet cleared (they would be written twice). A target that stops
+        reading cannot hold a stop off for long (runtime/blocked_output.py).
         """
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:
             return
-        with _signals_held():
-            if self._pending:
-                binary.write(self._pending)
-                self._pending.clear()
+        with output_block():
             binary.flush()
+            if self._pending:
+                _write_out(binary, self._pending)
+                self._pending.clear()
+
+
+def _write_out(binary: Any, data: bytes | bytearray | memoryview) -> None:
+    """Write to stdout's file descriptor (a held stop is checked while it blocks).
+
+    A stdout without a file descriptor (a test's capture) takes a plain write.
+    """
+    try:
+        fd = binary.fileno()
+    except (OSError, ValueError):
+        binary.write(data)
+        binary.flush()
+        return
+    write_all(fd, data)
 
 
 #: Every LineOutput of the process, for :func:`flush_pending_output`.
@@ -333,21 +348,3 @@ def flush_pending_output() -> None:
     for output in list(_OUTPUTS):
         with contextlib.suppress(OSError, ValueError):
             output.flush()
-
-
-_HELD_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Delay SIGTERM/SIGINT for the block (main thread; no-op where unsupported)."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
