@@ -86,6 +86,27 @@ def test_the_stream_cleans_a_poison_event_on_every_run_with_one_warning_naming_i
         assert "seq 2" in warnings[0]
 
 
+@pytest.mark.parametrize("created", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_created_that_overflows_is_stored_with_created_null(
+    receiver: RunningReceiver,
+    api: requests_mock.Mocker,
+    created: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = signed_payload(created=created)
+    with caplog.at_level(logging.DEBUG):
+        response = receiver.post(body)
+    assert response.status == 200
+    assert all(r.exc_info is None for r in caplog.records)  # no traceback
+    [row] = receiver.stored()
+    assert row["created"] is None
+    config = {**fx.CONFIG, "webhook_inbox_path": str(receiver.inbox_path)}
+    run = run_tap(config, catalog=catalog_selecting({"webhook_events"}))
+    [record] = run.records["webhook_events"]
+    assert record["created"] is None
+    assert record["payload"]["created"] == created  # the raw value, as received
+
+
 def test_inbox_rows_are_clean_for_a_target(inbox_path: Path) -> None:
     # What the receiver writes into the indexed columns needs no cleaning downstream.
     event = parse_event(POISON)
