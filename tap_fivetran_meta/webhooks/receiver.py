@@ -228,6 +228,11 @@ class ConnectionLimiter:
         with contextlib.suppress(OSError):  # already closed by its own thread
             victim.shutdown(socket.SHUT_RDWR)  # wakes its thread's blocked recv
 
+    def was_closed_for_room(self, sock: socket.socket) -> bool:
+        """Whether the connection was closed to make room (until its thread lets go)."""
+        with self._cond:
+            return sock in self._evicting
+
     def is_reading(self, sock: socket.socket) -> bool:
         """Whether the connection is admitted and was not closed to make room."""
         with self._cond:
@@ -459,6 +464,13 @@ class WebhookHandler(BaseHTTPRequestHandler):
         self._answer_phase()
         self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a malformed request, unless it was closed to make room (it has its 503)."""
+        if not self.server.connections.claim_for_answer(self.connection):
+            self.close_connection = True
+            return
+        super().send_error(code, message, explain)
+
     def handle_expect_100(self) -> bool:
         """Refuse a bad or oversized body before the client sends it.
 
@@ -664,7 +676,7 @@ class WebhookHandler(BaseHTTPRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         """Protocol errors (bad request line, deadline passed): INFO, one line a minute each."""
-        if not self.server.connections.is_reading(self.connection):
+        if self.server.connections.was_closed_for_room(self.connection):
             # Closed to make room: what it sent last is cut off, not a client error.
             LOG.debug("%s %s", self.address_string(), format % args)
             return

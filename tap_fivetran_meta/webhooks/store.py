@@ -522,6 +522,11 @@ class Inbox:
                     pending.error = InboxWriteError(str(error), kind=error.kind)
         finally:
             for pending in batch:
+                if pending.result is None and pending.error is None:  # an unexpected error
+                    pending.error = InboxWriteError(
+                        f"could not store a delivery in {self.path} (unexpected error)",
+                        kind=OTHER,
+                    )
                 pending.done = True
 
     def _attach(self) -> InboxWriteError | None:
