@@ -409,7 +409,7 @@ class Inbox:
             return "was deleted"
         if database != opened_database:
             return "was replaced by another file"
-        if wal != opened_wal:
+        if opened_wal is not None and wal != opened_wal:
             return f"lost its write-ahead log {_wal_path(self.path).name} (deleted or replaced)"
         return None
 

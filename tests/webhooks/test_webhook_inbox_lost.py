@@ -168,3 +168,31 @@ def test_reopening_keeps_a_lost_files_rows_out_of_the_new_file(inbox_path: Path)
     with sqlite3.connect(inbox_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 1
+
+
+def test_readers_and_checkpoints_are_not_mistaken_for_a_lost_file(inbox_path: Path) -> None:
+    with Inbox(inbox_path) as inbox:
+        inbox.add(parse_event(signed_payload()), received_at=RECEIVED, signature_verified=True)
+        assert len(_ids(inbox_path)) == 1  # the tap reads (read-only) and closes
+        with sqlite3.connect(inbox_path) as other:  # a manual cleanup checkpoints
+            other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        other.close()
+        inbox.add(parse_event(signed_payload()), received_at=RECEIVED, signature_verified=True)
+        health = inbox.health()
+        assert health.reopened is None
+        assert health.ok is True
+    assert len(_ids(inbox_path)) == 2
+
+
+def test_a_deleted_write_ahead_log_is_noticed(inbox_path: Path) -> None:
+    with Inbox(inbox_path) as inbox:
+        old_id = inbox.inbox_id
+        inbox.add(parse_event(signed_payload()), received_at=RECEIVED, signature_verified=True)
+        inbox_path.with_name(inbox_path.name + "-wal").unlink()
+        later = parse_event(signed_payload())
+        assert inbox.add(later, received_at=RECEIVED, signature_verified=True).duplicate is False
+        health = inbox.health()
+        assert health.reopened is not None
+        assert health.reopened.reason.startswith("lost its write-ahead log")
+        assert health.inbox_id == old_id  # the same database file, opened again
+    assert later.event_id in _ids(inbox_path)
