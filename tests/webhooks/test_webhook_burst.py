@@ -16,6 +16,7 @@ from webhook_helpers import SECRET, GatedInbox, read_response, signed_payload
 
 from tap_fivetran_meta.webhooks.events import event_id_for, parse_event
 from tap_fivetran_meta.webhooks.receiver import ConnectionLimiter
+from tap_fivetran_meta.webhooks.shedding import BUSY_RESPONSE, Shedder
 from tap_fivetran_meta.webhooks.signature import compute_signature
 from tap_fivetran_meta.webhooks.store import Inbox, InboxWriteError, StoreResult
 
@@ -178,3 +179,27 @@ def test_the_acceptor_waits_for_stores_to_finish_but_not_for_a_stalled_inbox() -
         for pair in pairs:
             for sock in pair:
                 sock.close()
+
+
+def test_a_refused_connection_gets_its_503_then_is_drained_and_closed() -> None:
+    shedder = Shedder()
+    ours, sender = socket.socketpair()
+    try:
+        sender.sendall(b"POST /webhook HTTP/1.1\r\nContent-Length: 100000\r\n\r\n" + b"x" * 50_000)
+        shedder.shed(ours)
+        sender.settimeout(5)
+        answer = b""
+        while chunk := sender.recv(65536):
+            answer += chunk
+        assert answer == BUSY_RESPONSE  # whole, not cut off by a reset
+        sender.sendall(b"y" * 50_000)  # still sending: drained, not reset
+        sender.shutdown(socket.SHUT_WR)
+        for _ in range(500):  # bounded: the shedder lets go once the sender is done
+            if not shedder._draining and not shedder._incoming:
+                break
+            threading.Event().wait(0.01)
+        assert not shedder._draining
+        assert shedder.refused == 1
+    finally:
+        shedder.close()
+        sender.close()
