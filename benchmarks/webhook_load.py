@@ -3,7 +3,14 @@
 Starts ``tap-fivetran-meta-webhooks serve`` in a subprocess on loopback and measures:
 
 * load: N signed deliveries from S concurrent senders, all checked stored;
-  throughput and latency;
+  throughput, latency and the receiver's CPU per event (``--senders 1,8`` interleaves
+  sender counts, ``--repeat R`` runs each R times and prints the median and range);
+* burst (``--burst N``): N signed deliveries opened at the same instant (one
+  non-blocking socket each): how many were answered 200, 503 or not at all, and when
+  the last answer came; every 200 is checked stored;
+* health flood (``--health-flood T``, with ``--prefill N`` events in the inbox first):
+  signed deliveries timed alone, then while T clients request ``/healthz`` without
+  pause;
 * slowloris (``--slow-connections N``): N connections that send a request header a
   byte at a time and never finish it (closed ones are reopened); meanwhile
   ``/healthz`` and signed deliveries are timed, and the receiver's thread count is
@@ -13,7 +20,9 @@ Starts ``tap-fivetran-meta-webhooks serve`` in a subprocess on loopback and meas
 
 Numbers are printed, not judged against a time.
 
-    python benchmarks/webhook_load.py --events 2000 --senders 8
+    python benchmarks/webhook_load.py --events 2000 --senders 1,8 --repeat 3
+    python benchmarks/webhook_load.py --events 0 --burst 1200
+    python benchmarks/webhook_load.py --events 0 --health-flood 8 --prefill 1000000
     python benchmarks/webhook_load.py --events 0 --slow-connections 6000 --attack-seconds 20
     python benchmarks/webhook_load.py --events 0 --kill-rounds 10
 
@@ -60,6 +69,8 @@ from tap_fivetran_meta.webhooks.sender import (  # noqa: E402
     post_delivery,
     sample_payload,
 )
+from tap_fivetran_meta.webhooks.signature import compute_signature  # noqa: E402
+from tap_fivetran_meta.webhooks.store import Inbox  # noqa: E402
 
 SECRET_ENV = "FIVETRAN_WEBHOOK_SECRET"  # noqa: S105  (a variable name)
 _LISTENING_RE = re.compile(r"listening on (http://\S+)")
@@ -89,6 +100,12 @@ class ReceiverProcess:
         """The receiver process's current number of threads (Linux)."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the receiver process used so far (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self, timeout_s: float = 15.0) -> int:
         """SIGTERM and wait; kills it if it does not stop in time."""
@@ -507,6 +524,170 @@ def raise_fd_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+# --- burst ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BurstResult:
+    """What N simultaneous senders saw."""
+
+    statuses: dict[str, int] = field(default_factory=dict)
+    """event_id -> HTTP status (0: no answer: reset, closed without a response, timeout)."""
+    retry_after: int = 0
+    """503 answers that carried Retry-After."""
+    last_answer_s: float = 0.0
+
+    def summary(self) -> dict[str, float | int]:
+        counts: dict[int, int] = {}
+        for status in self.statuses.values():
+            counts[status] = counts.get(status, 0) + 1
+        return {
+            "deliveries": len(self.statuses),
+            "answered_200": counts.get(200, 0),
+            "answered_503": counts.get(503, 0),
+            "answered_other": sum(n for s, n in counts.items() if s not in (0, 200, 503)),
+            "no_answer": counts.get(0, 0),
+            "503_with_retry_after": self.retry_after,
+            "last_answer_s": round(self.last_answer_s, 2),
+        }
+
+
+def burst(url: str, bodies: list[bytes], *, secret: bytes, timeout_s: float = 30.0) -> BurstResult:
+    """Open one connection per body at once, send each request, read every answer."""
+    parts = urlsplit(url)
+    address = (str(parts.hostname), int(parts.port or 80))
+    selector = selectors.DefaultSelector()
+    pending: dict[socket.socket, list] = {}  # sock -> [event_id, request, sent, response]
+    result = BurstResult()
+    began = time.monotonic()
+    for body in bodies:
+        signature = compute_signature(secret, body)
+        request = (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {address[0]}:{address[1]}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Fivetran-Signature-256: {signature}\r\n\r\n"
+        ).encode() + body
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex(address)
+        pending[sock] = [event_id_for(body), request, 0, b""]
+        selector.register(sock, selectors.EVENT_WRITE)
+    deadline = began + timeout_s
+    while pending and time.monotonic() < deadline:
+        for key, events in selector.select(timeout=0.5):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            state = pending[sock]
+            try:
+                if events & selectors.EVENT_WRITE and state[2] < len(state[1]):
+                    state[2] += sock.send(state[1][state[2] :])
+                    if state[2] >= len(state[1]):
+                        selector.modify(sock, selectors.EVENT_READ)
+                    continue
+                chunk = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if chunk:
+                state[3] += chunk
+                continue
+            _finish_burst(result, state, began)
+            selector.unregister(sock)
+            sock.close()
+            del pending[sock]
+    for sock, state in pending.items():  # no answer in time
+        result.statuses[state[0]] = 0
+        sock.close()
+    selector.close()
+    return result
+
+
+def _finish_burst(result: BurstResult, state: list, began: float) -> None:
+    response: bytes = state[3]
+    status = 0
+    if response.startswith(b"HTTP/1.1 ") and b"\r\n\r\n" in response:
+        status = int(response[9:12])
+        head = response.split(b"\r\n\r\n", 1)[0]
+        if status == 503 and b"\r\nRetry-After: " in head:
+            result.retry_after += 1
+    result.statuses[state[0]] = status
+    if status:
+        result.last_answer_s = max(result.last_answer_s, time.monotonic() - began)
+
+
+# --- /healthz flood ---------------------------------------------------------------------------
+
+
+def prefill(inbox: Path, count: int) -> None:
+    """Put ``count`` stored events into a new inbox quickly (one transaction)."""
+    Inbox(inbox).close()  # the schema and the inbox id
+    template = make_bodies(1)[0].decode()
+    with contextlib.closing(sqlite3.connect(inbox)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO webhook_events (event_id, received_at, raw_body, event, created, "
+            "connection_id, signature_verified) VALUES (?, ?, ?, 'sync_end', ?, 'c', 1)",
+            (
+                (f"{i:064x}", "2026-01-01T00:00:00.000000Z", template, "2026-01-01T00:00:00Z")
+                for i in range(count)
+            ),
+        )
+
+
+def timed_deliveries(url: str, secret: bytes, count: int) -> list[float]:
+    """Post ``count`` signed deliveries one after the other; their latencies (failures: inf)."""
+    latencies = []
+    for body in make_bodies(count):
+        began = time.perf_counter()
+        try:
+            ok = post_delivery(url, body, secret=secret, timeout_s=30.0).ok
+        except (OSError, http.client.HTTPException):
+            ok = False
+        latencies.append(time.perf_counter() - began if ok else float("inf"))
+    return latencies
+
+
+class HealthFlood:
+    """``clients`` threads requesting ``/healthz`` back to back until stopped."""
+
+    def __init__(self, base_url: str, clients: int) -> None:
+        self.base_url = base_url
+        self.requests = 0
+        self.failures = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run) for _ in range(clients)]
+
+    def __enter__(self) -> HealthFlood:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def _run(self) -> None:
+        parts = urlsplit(self.base_url)
+        while not self._stop.is_set():
+            ok = False
+            try:
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                try:
+                    connection.request("GET", "/healthz")
+                    response = connection.getresponse()
+                    response.read()
+                    ok = response.status == 200
+                finally:
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                pass
+            with self._lock:
+                self.requests += 1
+                self.failures += not ok
+
+
 # --- kill -9 ------------------------------------------------------------------------------
 
 
@@ -589,7 +770,12 @@ def kill_rounds(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="0 skips the load run")
-    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--senders", default="8", help="e.g. 8, or 1,8 (interleaved)")
+    parser.add_argument("--repeat", type=int, default=1, help="load runs per sender count")
+    parser.add_argument("--burst", type=int, default=0, help="simultaneous deliveries")
+    parser.add_argument("--health-flood", type=int, default=0, help="/healthz clients")
+    parser.add_argument("--prefill", type=int, default=0, help="events in the flooded inbox")
+    parser.add_argument("--flood-seconds", type=float, default=10.0)
     parser.add_argument("--slow-connections", type=int, default=0, help="slowloris size")
     parser.add_argument("--probes", type=int, default=20, help="health checks and deliveries")
     parser.add_argument(
@@ -599,12 +785,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-connections", type=int, help="passed to serve")
     parser.add_argument("--kill-rounds", type=int, default=0)
     args = parser.parse_args(argv)
+    args.sender_counts = [int(n) for n in str(args.senders).split(",")]
+    print("command: python benchmarks/webhook_load.py " + " ".join(argv or sys.argv[1:]))
     secret = "benchmark-secret"  # noqa: S105  (throwaway, loopback only)
     extra = () if args.max_connections is None else ("--max-connections", str(args.max_connections))
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         if args.events:
             ok &= _load(Path(tmp), args, secret, extra)
+        if args.burst:
+            ok &= _burst(Path(tmp), args, secret, extra)
+        if args.health_flood:
+            ok &= _flood(Path(tmp), args, secret, extra)
         if args.slow_connections:
             ok &= _slowloris(Path(tmp), args, secret, extra)
         if args.kill_rounds:
@@ -613,24 +805,111 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:
+    """Interleaved load runs: every sender count once per repetition, each on a new inbox."""
+    runs: dict[int, list[dict[str, float | int]]] = {n: [] for n in args.sender_counts}
+    ok = True
+    for repetition in range(args.repeat):
+        for senders in args.sender_counts:
+            summary = _load_once(tmp / f"load-{repetition}-{senders}", args, senders, secret, extra)
+            runs[senders].append(summary)
+            ok &= summary["ok"] == args.events == summary["stored"]
+            print(f"load run {repetition + 1}/{args.repeat}: {json.dumps(summary)}")
+    for senders, summaries in runs.items():
+        figures = []
+        for name, unit in (
+            ("events_per_s", "events/s"),
+            ("p50_ms", "ms p50"),
+            ("p99_ms", "ms p99"),
+            ("cpu_ms_per_event", "ms CPU/event"),
+        ):
+            values = sorted(float(s[name]) for s in summaries)
+            median = (
+                values[len(values) // 2]
+                if len(values) % 2
+                else sum(values[len(values) // 2 - 1 : len(values) // 2 + 1]) / 2
+            )
+            figures.append(f"{median:g} [{values[0]:g}-{values[-1]:g}] {unit}")
+        print(
+            f"load: {args.events} events, {senders} senders, {len(summaries)} runs, "
+            f"median [range]: " + ", ".join(figures)
+        )
+    return ok
+
+
+def _load_once(
+    tmp: Path, args: argparse.Namespace, senders: int, secret: str, extra: tuple[str, ...]
+) -> dict[str, float | int]:
+    tmp.mkdir(parents=True, exist_ok=True)
     receiver = start_receiver(
         tmp / "load.sqlite", tmp / "receiver.log", secret=secret, extra_args=extra
     )
     try:
         bodies = make_bodies(args.events)
-        result = run_load(receiver.url, bodies, senders=args.senders, secret=secret.encode())
+        cpu_before = receiver.cpu_seconds()
+        result = run_load(receiver.url, bodies, senders=senders, secret=secret.encode())
+        cpu = receiver.cpu_seconds() - cpu_before
         stored = receiver.health()["events"]
     finally:
         receiver.stop()
     summary = result.summary()
     summary["stored"] = stored
+    summary["cpu_ms_per_event"] = round(cpu * 1000 / max(1, len(result.acked)), 3)
+    return summary
+
+
+def _burst(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:
+    raise_fd_limit(args.burst + 256)
+    receiver = start_receiver(
+        tmp / "burst.sqlite", tmp / "burst.log", secret=secret, extra_args=extra
+    )
+    try:
+        result = burst(receiver.url, make_bodies(args.burst), secret=secret.encode())
+    finally:
+        receiver.stop()
+    with contextlib.closing(sqlite3.connect(tmp / "burst.sqlite")) as conn:
+        stored = {str(row[0]) for row in conn.execute("SELECT event_id FROM webhook_events")}
+    acked = {event_id for event_id, status in result.statuses.items() if status == 200}
+    summary = result.summary()
+    summary["acked_not_stored"] = len(acked - stored)
     print(
-        f"load: {summary['ok']}/{args.events} events acknowledged, {stored} stored, "
-        f"{args.senders} senders: {summary['events_per_s']} events/s, "
-        f"p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms"
+        f"burst: {args.burst} simultaneous deliveries: {summary['answered_200']} stored (200), "
+        f"{summary['answered_503']} refused (503, {summary['503_with_retry_after']} with "
+        f"Retry-After), {summary['answered_other']} other, {summary['no_answer']} unanswered; "
+        f"last answer after {summary['last_answer_s']} s"
     )
     print(json.dumps(summary))
-    return summary["ok"] == args.events == stored
+    return summary["no_answer"] == 0 and summary["acked_not_stored"] == 0
+
+
+def _flood(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:
+    inbox = tmp / "flood.sqlite"
+    began = time.monotonic()
+    prefill(inbox, args.prefill)
+    filled_s = time.monotonic() - began
+    receiver = start_receiver(inbox, tmp / "flood.log", secret=secret, extra_args=extra)
+    try:
+        quiet = sorted(timed_deliveries(receiver.url, secret.encode(), args.probes))
+        with HealthFlood(receiver.base_url, args.health_flood) as flood:
+            end = time.monotonic() + args.flood_seconds
+            flooded: list[float] = []
+            while time.monotonic() < end or len(flooded) < args.probes:
+                flooded += timed_deliveries(receiver.url, secret.encode(), 1)
+        flooded.sort()
+        health_per_s = flood.requests / max(args.flood_seconds, 1e-9)
+    finally:
+        receiver.stop()
+
+    def _ms(values: list[float], pct: float) -> str:
+        return f"{percentile(values, pct) * 1000:.1f}"
+
+    print(
+        f"health flood: inbox of {args.prefill} events (filled in {filled_s:.0f} s); "
+        f"signed deliveries alone p50 {_ms(quiet, 50)} ms, max {_ms(quiet, 100)} ms; "
+        f"during {args.health_flood} /healthz clients ({health_per_s:.0f} requests/s, "
+        f"{flood.failures} failed) p50 {_ms(flooded, 50)} ms, p99 {_ms(flooded, 99)} ms, "
+        f"max {_ms(flooded, 100)} ms ({len(flooded)} deliveries)"
+    )
+    return all(value != float("inf") for value in quiet + flooded)
 
 
 def _slowloris(tmp: Path, args: argparse.Namespace, secret: str, extra: tuple[str, ...]) -> bool:

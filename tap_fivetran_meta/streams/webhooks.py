@@ -22,6 +22,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_fivetran_meta.rules import redact
+from tap_fivetran_meta.rules.unstorable import Cleaning, clean_unstorable
 from tap_fivetran_meta.runtime.account_scope import AccountScoped
 from tap_fivetran_meta.runtime.sdk_hooks import TapAccess
 from tap_fivetran_meta.webhooks.events import PayloadError, load_payload
@@ -224,7 +225,26 @@ class WebhookEventsStream(TapAccess, AccountScoped, Stream):
         data = (record["payload"] or {}).get("data")
         if isinstance(data, dict):
             redact.scrub_text_fields(data, ("reason",))
+        # NUL and lone surrogates reach the body only as \u escapes (UTF-8 carries
+        # neither), so bodies without one are not walked.
+        if "\\u" in row["raw_body"]:
+            record = self._storable(record)
         return record
+
+    def _storable(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record without what no target can store, with one warning naming the event."""
+        found = Cleaning()
+        cleaned: dict[str, Any] = clean_unstorable(record, found)
+        if found.strings:
+            self.logger.warning(
+                "webhook_events: event %s (seq %s) has %d string(s) holding a NUL or a lone "
+                "UTF-16 surrogate, which no target can store; NUL dropped, surrogate "
+                "replaced by U+FFFD (the inbox keeps the body as received).",
+                record["event_id"],
+                record["seq"],
+                found.strings,
+            )
+        return cleaned
 
 
 def _setting_error(problem: str) -> ConfigValidationError:

@@ -1,7 +1,9 @@
 """The ``tap-fivetran-meta-webhooks`` command: ``serve``, ``register``, ``send-test``.
 
 Secrets come from environment variables only, never from arguments (which show up
-in ``ps`` and shell history), and are never printed or logged.
+in ``ps`` and shell history), and are never printed or logged: every line goes through
+:mod:`.logsafe`, which masks their values in any spelling (an API answer or a test
+delivery's report may echo them) and neutralises control characters.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from tap_fivetran_meta import __version__
 from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.webhooks.logsafe import protect, protect_handlers, safe_text, use_secrets
 from tap_fivetran_meta.webhooks.receiver import (
     DEFAULT_MAX_CONNECTIONS,
     ReceiverConfig,
@@ -34,13 +37,14 @@ from tap_fivetran_meta.webhooks.register import (
     parse_events,
 )
 from tap_fivetran_meta.webhooks.sender import encode_payload, post_delivery, sample_payload
+from tap_fivetran_meta.webhooks.signature import secret_problem
 from tap_fivetran_meta.webhooks.store import Inbox, InboxError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 
-LOG = logging.getLogger("tap_fivetran_meta.webhooks")
+LOG = protect(logging.getLogger("tap_fivetran_meta.webhooks"))
 
 SECRET_ENV = "FIVETRAN_WEBHOOK_SECRET"  # noqa: S105  (a variable name, not a secret)
 API_KEY_ENV = "FIVETRAN_API_KEY"
@@ -71,11 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    protect_handlers(logging.getLogger().handlers)
     try:
         return int(args.run(args))
     except (CliError, RegisterError, InboxError) as exc:
-        print(f"error: {scrub_auth_tokens(str(exc))}", file=sys.stderr)
+        _say(f"error: {scrub_auth_tokens(str(exc))}", error=True)
         return EXIT_USAGE
+
+
+def _say(line: str, *, error: bool = False) -> None:
+    """Print one line, secrets masked and control characters neutralised."""
+    print(safe_text(line), file=sys.stderr if error else sys.stdout)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -177,6 +187,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(
             f"--insecure-no-signature was given but {variable} holds a secret; use one or the other"
         )
+    _check_secret_length(variable, secret)
     config = ReceiverConfig(
         host=args.host,
         port=args.port,
@@ -221,20 +232,21 @@ def _register(args: argparse.Namespace) -> int:
     url = check_url(args.url, what="--url")
     events = parse_events(args.events)
     env = _require_env(API_KEY_ENV, API_SECRET_ENV, args.secret_env)
+    key, api_secret, secret = env[API_KEY_ENV], env[API_SECRET_ENV], env[args.secret_env]
+    use_secrets((key, api_secret, secret), basic_pairs=[(key, api_secret)])
+    _check_secret_length(args.secret_env, secret.encode("utf-8"))
     admin = WebhookAdmin(
-        Credentials(api_key=env[API_KEY_ENV], api_secret=env[API_SECRET_ENV]),
+        Credentials(api_key=key, api_secret=api_secret),
         api_url=args.api_url,
     )
-    webhook = admin.create(
-        url=url, events=events, secret=env[args.secret_env], group_id=args.group_id
-    )
+    webhook = admin.create(url=url, events=events, secret=secret, group_id=args.group_id)
     scope = "account" if args.group_id is None else f"group {args.group_id}"
-    print(f"created {scope} webhook {webhook['id']} for {url} (events: {','.join(events)})")
+    _say(f"created {scope} webhook {webhook['id']} for {url} (events: {','.join(events)})")
     if not args.test:
         return 0
     report = admin.test(webhook["id"])
     succeeded = report.get("succeed") is True
-    print(
+    _say(
         scrub_auth_tokens(
             f"test delivery: succeed={str(succeeded).lower()} "
             f"status={report.get('status')} message={report.get('message')!r}"
@@ -246,16 +258,18 @@ def _register(args: argparse.Namespace) -> int:
 def _send_test(args: argparse.Namespace) -> int:
     secret = _webhook_secret(args.secret_env)
     if secret is None:
-        print(f"warning: {SECRET_ENV} is not set; sending unsigned", file=sys.stderr)
+        _say(f"warning: {SECRET_ENV} is not set; sending unsigned", error=True)
+    else:
+        use_secrets([secret.decode("utf-8", "replace")])
     body = encode_payload(sample_payload(args.event))
     try:
         delivery = post_delivery(args.url, body, secret=secret, timeout_s=args.timeout)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except (OSError, http.client.HTTPException) as exc:
-        print(f"error: no answer from {args.url}: {exc.__class__.__name__}", file=sys.stderr)
+        _say(f"error: no answer from {args.url}: {exc.__class__.__name__}", error=True)
         return 1
-    print(f"HTTP {delivery.status} {delivery.body.decode('utf-8', 'replace').strip()}")
+    _say(f"HTTP {delivery.status} {delivery.body.decode('utf-8', 'replace').strip()}")
     return 0 if delivery.ok else 1
 
 
@@ -267,6 +281,12 @@ def _webhook_secret(env_name: str | None) -> bytes | None:
     if env_name is not None:
         raise CliError(f"--secret-env names {env_name}, which is not set or empty")
     return None
+
+
+def _check_secret_length(variable: str, secret: bytes | None) -> None:
+    problem = None if secret is None else secret_problem(secret)
+    if problem is not None:
+        raise CliError(f"{variable}: the webhook secret {problem}")
 
 
 def _require_env(*names: str) -> dict[str, str]:

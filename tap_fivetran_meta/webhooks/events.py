@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap_fivetran_meta.rules.timeutil import normalize_timestamp
+from tap_fivetran_meta.rules.unstorable import clean_text
 
 
 class PayloadError(ValueError):
@@ -30,7 +31,9 @@ class WebhookEvent:
             bodies, so a retried delivery gets the same id.
         raw_body: The body as text, byte for byte what was received.
         event: Event type, e.g. ``sync_end``.
-        created: When Fivetran created the event, normalised to UTC ISO 8601.
+        created: When Fivetran created the event, normalised to UTC ISO 8601; None
+            when it is not a timestamp or not one that exists in UTC (e.g.
+            ``9999-12-31T23:59:59-01:00``): the raw value stays in ``raw_body``.
         connector_type: Connector type, e.g. ``postgres``.
         connection_id: ``connection_id``, else ``connector_id``.
         connection_name: ``connection_name``, else ``connector_name``.
@@ -140,5 +143,6 @@ def _text(value: object) -> str | None:
         return str(value)
     if not isinstance(value, str) or not value:
         return None
-    # JSON may encode lone surrogates, which SQLite cannot store as UTF-8 text.
-    return value.encode("utf-8", "replace").decode("utf-8")
+    # JSON may encode NUL and lone surrogates, which no target (and not SQLite's
+    # UTF-8 text) can store; raw_body keeps the escapes as received.
+    return clean_text(value) or None

@@ -28,6 +28,8 @@ NOT_AN_INBOX = "not_an_inbox"
 CORRUPT = "corrupt"
 IO_ERROR = "io_error"
 NEWER_SCHEMA = "newer_schema"
+#: The file at the inbox path was deleted or replaced while a writer had it open.
+REPLACED = "replaced"
 OTHER = "other"
 
 

@@ -13,6 +13,14 @@ or idle connections (slowloris):
   taken on, for the request line, the headers and the body together. Sending a byte
   now and then does not extend it.
 
+Under a burst larger than the limit, the accepting thread waits at most 250 ms for a
+request being stored to finish (deliveries that arrive together are committed
+together, so slots free up in groups), and not at all after such a wait ran out until
+a slot frees up: a connection it cannot take on is answered ``503`` with
+``Retry-After`` at once and closed gently
+(:mod:`.shedding`), so every sender gets an answer quickly and Fivetran retries the
+refused ones. A connection closed to make room is answered ``503`` too.
+
 Every response closes its connection; webhook senders open one connection per
 delivery anyway, and it keeps shutdown simple: once the listener is closed, the only
 threads left are requests in flight, which are allowed to finish (each bounded by its
@@ -43,27 +51,35 @@ from urllib.parse import urlsplit
 
 from tap_fivetran_meta.rules.timeutil import format_timestamp, utcnow
 from tap_fivetran_meta.webhooks.events import PayloadError, WebhookEvent, parse_event
+from tap_fivetran_meta.webhooks.logsafe import protect, use_secrets
 from tap_fivetran_meta.webhooks.ratelog import RateLimitedLog
-from tap_fivetran_meta.webhooks.signature import SIGNATURE_HEADER, verify_signature
+from tap_fivetran_meta.webhooks.shedding import Shedder, send_busy
+from tap_fivetran_meta.webhooks.signature import (
+    SIGNATURE_HEADER,
+    secret_problem,
+    verify_signature,
+)
 from tap_fivetran_meta.webhooks.store import InboxWriteError
 
 if TYPE_CHECKING:
     from tap_fivetran_meta.webhooks.store import Inbox, StoreResult
 
-LOG = logging.getLogger(__name__)
+LOG = protect(logging.getLogger(__name__))
 
 HEALTH_PATH = "/healthz"
 DEFAULT_MAX_CONNECTIONS = 64
 _LENGTH_RE = re.compile(r"[0-9]{1,19}")
 _LINGER_BYTES = 256 * 1024
 _LINGER_SECONDS = 2.0
-#: How long a new connection may wait for a free slot when every slot is busy storing.
-_ADMIT_WAIT_SECONDS = 1.0
-_BUSY_RESPONSE = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Content-Length: 17\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-    b'{"error": "busy"}'
-)
+#: The longest the acceptor waits for room: for a reading connection to become old
+#: enough to be closed (10 ms) and for its thread to let go of the slot. It never
+#: waits for a request being stored.
+_EVICTION_WAIT_SECONDS = 0.25
+#: The longest the acceptor waits for a request being stored to finish when every
+#: slot is storing one (they finish together: one commit stores them all).
+_STORING_WAIT_SECONDS = 0.25
+#: Seconds a refused sender is asked to wait (``Retry-After``).
+RETRY_AFTER_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -93,8 +109,10 @@ class ReceiverConfig:
 
     def __post_init__(self) -> None:
         """Refuse a receiver that would store forged events without being told to."""
-        if self.secret is not None and not self.secret:
-            raise ValueError("the webhook secret is empty")
+        if self.secret is not None:
+            problem = secret_problem(self.secret)
+            if problem is not None:
+                raise ValueError(f"the webhook secret {problem}")
         if self.secret is None and not self.insecure_no_signature:
             raise ValueError(
                 "a webhook secret is required (insecure_no_signature=True accepts "
@@ -150,6 +168,7 @@ class ConnectionLimiter:
         self._reading: dict[socket.socket, float] = {}  # admission time; oldest first
         self._evicting: set[socket.socket] = set()
         self._live = 0
+        self._stalled = False  # a wait for a storing slot ran out; none freed since
 
     @property
     def live(self) -> int:
@@ -157,30 +176,45 @@ class ConnectionLimiter:
         with self._cond:
             return self._live
 
-    def admit(self, sock: socket.socket, *, wait_s: float) -> bool:
+    def admit(self, sock: socket.socket, *, wait_s: float, storing_wait_s: float = 0.0) -> bool:
         """Take on a connection, closing the oldest reading one if at the limit.
+
+        When every slot holds a request being stored, waits up to ``storing_wait_s``
+        for one to finish (stores finish together, one commit for all), unless the
+        last such wait ran out with no slot freed since: then the connection is
+        refused at once, so a stalled inbox never holds up the accepting thread.
 
         Args:
             sock: The new connection.
-            wait_s: How long to wait for a slot when all slots are processing.
+            wait_s: The longest wait for a reading connection to become old enough
+                to be closed, and for a closed one to let go of its slot.
+            storing_wait_s: The longest wait for a request being stored to finish.
 
         Returns:
-            False if no slot became free in time (the caller refuses the connection).
+            False if there is no room (the caller refuses the connection).
         """
-        deadline = time.monotonic() + wait_s
+        now = time.monotonic()
+        deadline = now + wait_s
+        storing_deadline = now + storing_wait_s
         with self._cond:
             while self._live >= self.limit:
                 now = time.monotonic()
                 pause = deadline - now
+                if self._live - len(self._evicting) >= self.limit:
+                    if not self._reading:  # every slot is storing a request
+                        if self._stalled or now >= storing_deadline:
+                            self._stalled = True
+                            return False
+                        pause = storing_deadline - now
+                    else:
+                        victim, admitted_at = next(iter(self._reading.items()))
+                        age = now - admitted_at
+                        if age >= self.min_age_s:
+                            self._evict(victim)
+                        else:
+                            pause = min(pause, self.min_age_s - age)
                 if pause <= 0:
                     return False
-                if self._live - len(self._evicting) >= self.limit and self._reading:
-                    victim, admitted_at = next(iter(self._reading.items()))
-                    age = now - admitted_at
-                    if age >= self.min_age_s:
-                        self._evict(victim)
-                    else:
-                        pause = min(pause, self.min_age_s - age)
                 self._cond.wait(pause)
             self._live += 1
             self._reading[sock] = time.monotonic()
@@ -190,8 +224,14 @@ class ConnectionLimiter:
         del self._reading[victim]
         self._evicting.add(victim)
         self.evictions += 1
+        send_busy(victim)  # an answer, so the sender knows to retry
         with contextlib.suppress(OSError):  # already closed by its own thread
             victim.shutdown(socket.SHUT_RDWR)  # wakes its thread's blocked recv
+
+    def was_closed_for_room(self, sock: socket.socket) -> bool:
+        """Whether the connection was closed to make room (until its thread lets go)."""
+        with self._cond:
+            return sock in self._evicting
 
     def is_reading(self, sock: socket.socket) -> bool:
         """Whether the connection is admitted and was not closed to make room."""
@@ -210,12 +250,25 @@ class ConnectionLimiter:
             del self._reading[sock]
             return True
 
+    def claim_for_answer(self, sock: socket.socket) -> bool:
+        """Before answering: stop the connection from being closed to make room.
+
+        Returns:
+            False if it was already closed to make room (it got a 503; answer nothing).
+        """
+        with self._cond:
+            if sock in self._evicting:
+                return False
+            self._reading.pop(sock, None)
+            return True
+
     def release(self, sock: socket.socket) -> None:
         """The connection's thread is done with it."""
         with self._cond:
             self._reading.pop(sock, None)
             self._evicting.discard(sock)
             self._live -= 1
+            self._stalled = False
             self._cond.notify_all()
 
 
@@ -243,7 +296,9 @@ class WebhookServer(ThreadingHTTPServer):
 
     daemon_threads = False  # in-flight requests must finish on shutdown
     block_on_close = True  # server_close() joins the request threads
-    request_queue_size = 128
+    #: The listen queue: a burst waits here for the acceptor (which never blocks)
+    #: instead of being dropped by the kernel unanswered.
+    request_queue_size = 1024
 
     def __init__(self, config: ReceiverConfig, inbox: Inbox) -> None:
         """Bind the listening socket (it accepts once :meth:`serve_forever` runs).
@@ -255,7 +310,10 @@ class WebhookServer(ThreadingHTTPServer):
         self.config = config
         self.inbox = inbox
         self.connections = ConnectionLimiter(config.max_connections)
+        self.shedder = Shedder()
         self.problems = RateLimitedLog(LOG)
+        if config.secret is not None:
+            use_secrets([config.secret.decode("utf-8", "replace")])
         if ":" in config.host:
             self.address_family = socket.AF_INET6
         super().__init__((config.host, config.port), WebhookHandler)
@@ -266,6 +324,11 @@ class WebhookServer(ThreadingHTTPServer):
                 "set a webhook secret for real deliveries.",
                 config.path,
             )
+
+    def server_close(self) -> None:
+        """Close the listener, finish requests in flight, drop refused connections."""
+        super().server_close()
+        self.shedder.close()
 
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup that ``HTTPServer`` does."""
@@ -284,7 +347,9 @@ class WebhookServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         """Admit the connection (making room if needed), then hand it to a thread."""
         evictions = self.connections.evictions
-        admitted = self.connections.admit(request, wait_s=_ADMIT_WAIT_SECONDS)
+        admitted = self.connections.admit(
+            request, wait_s=_EVICTION_WAIT_SECONDS, storing_wait_s=_STORING_WAIT_SECONDS
+        )
         if self.connections.evictions != evictions:
             self.problems.log(
                 "evicted",
@@ -297,11 +362,11 @@ class WebhookServer(ThreadingHTTPServer):
             self.problems.log(
                 "busy",
                 logging.WARNING,
-                f"connection limit ({self.connections.limit}) reached with every request "
-                "being processed: answered 503 to a new connection",
+                f"connection limit ({self.connections.limit}) reached with every slot "
+                "busy: answered 503 (Retry-After) to a new connection "
+                f"({self.shedder.refused + 1} so far)",
             )
-            _refuse_busy(request)
-            self.shutdown_request(request)
+            self.shedder.shed(request)
             return
         try:
             super().process_request(request, client_address)
@@ -327,14 +392,6 @@ class WebhookServer(ThreadingHTTPServer):
             f"error:{name}", logging.ERROR, f"unexpected error handling a request: {name}: {exc}"
         )
         LOG.debug("traceback", exc_info=True)
-
-
-def _refuse_busy(request: socket.socket) -> None:
-    try:
-        request.setblocking(False)
-        request.send(_BUSY_RESPONSE)
-    except OSError:
-        pass
 
 
 class WebhookHandler(BaseHTTPRequestHandler):
@@ -372,6 +429,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
         except _ClientGone:
             self.close_connection = True
             return
+        except Exception as exc:  # a bug must still get an answer, never a silent close
+            self._unexpected(exc)
+            return
         status = "duplicate" if result.duplicate else "stored"
         self._send_json(HTTPStatus.OK, {"status": status, "event_id": event.event_id})
 
@@ -391,6 +451,25 @@ class WebhookHandler(BaseHTTPRequestHandler):
         payload["signatures_verified"] = self.server.config.secret is not None
         status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
         self._send_json(status, payload)
+
+    def _unexpected(self, exc: Exception) -> None:
+        name = type(exc).__name__
+        self.server.problems.log(
+            f"bug:{name}",
+            logging.ERROR,
+            f"unexpected error handling a delivery from {self.client_address[0]}: "
+            f"{name}: {exc} (answered 500; Fivetran retries it)",
+        )
+        LOG.debug("traceback", exc_info=True)
+        self._answer_phase()
+        self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a malformed request, unless it was closed to make room (it has its 503)."""
+        if not self.server.connections.claim_for_answer(self.connection):
+            self.close_connection = True
+            return
+        super().send_error(code, message, explain)
 
     def handle_expect_100(self) -> bool:
         """Refuse a bad or oversized body before the client sends it.
@@ -533,6 +612,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
         return result
 
     def _reject(self, rejection: _Rejection) -> None:
+        if not self.server.connections.claim_for_answer(self.connection):
+            self.close_connection = True
+            return
         self._answer_phase()
         if not rejection.already_logged:
             self.server.problems.log(
@@ -546,17 +628,24 @@ class WebhookHandler(BaseHTTPRequestHandler):
             self._linger()
 
     def _send_json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        """Answer and close: status line, headers and body in one write (one packet)."""
         body = json.dumps(payload).encode("utf-8")
+        head = [
+            f"{self.protocol_version} {status.value} {status.phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+        ]
+        if status == HTTPStatus.SERVICE_UNAVAILABLE:
+            head.append(f"Retry-After: {RETRY_AFTER_SECONDS}")
+        head.append("Connection: close")
+        self.close_connection = True
+        self.log_request(status.value)
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
         except OSError as exc:
             LOG.debug("could not answer %s: %s", self.address_string(), exc)
-            self.close_connection = True
 
     def _linger(self) -> None:
         """Drain what the client is still sending, so the answer is not lost to a reset.
@@ -587,7 +676,7 @@ class WebhookHandler(BaseHTTPRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         """Protocol errors (bad request line, deadline passed): INFO, one line a minute each."""
-        if not self.server.connections.is_reading(self.connection):
+        if self.server.connections.was_closed_for_room(self.connection):
             # Closed to make room: what it sent last is cut off, not a client error.
             LOG.debug("%s %s", self.address_string(), format % args)
             return

@@ -23,12 +23,11 @@ import requests
 
 from tap_fivetran_meta import __version__
 from tap_fivetran_meta.api.redirects import UnsafeRedirectError, apply_redirect_policy
-from tap_fivetran_meta.rules.redact import scrub_auth_tokens
+from tap_fivetran_meta.rules.redact import SecretMask, scrub_auth_tokens
 
 DEFAULT_API_URL = "https://api.fivetran.com/v1"
 DEFAULT_EVENTS = ("sync_start", "sync_end")
 _EVENT_RE = re.compile(r"[a-z][a-z0-9_]*")
-_MASK = "******"
 
 
 class RegisterError(Exception):
@@ -129,7 +128,6 @@ class WebhookAdmin:
         self._auth = (credentials.api_key, credentials.api_secret)
         self._session = apply_redirect_policy(session or requests.Session())
         self._timeout_s = timeout_s
-        self._redact: tuple[str, ...] = (credentials.api_key, credentials.api_secret)
 
     def create(
         self, *, url: str, events: list[str], secret: str, group_id: str | None = None
@@ -170,7 +168,8 @@ class WebhookAdmin:
     def _post(
         self, path: str, body: dict[str, Any], *, extra_redact: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        secrets = (*self._redact, *extra_redact)
+        key, secret = self._auth
+        mask = SecretMask.of((key, secret, *extra_redact), basic_pairs=[(key, secret)])
         try:
             response = self._session.post(
                 self._api_url + path,
@@ -192,10 +191,10 @@ class WebhookAdmin:
             raise RegisterError(
                 f"cannot reach the Fivetran API at {host}: {exc.__class__.__name__}"
             ) from None
-        return _envelope_data(response, secrets)
+        return _envelope_data(response, mask)
 
 
-def _envelope_data(response: requests.Response, secrets: tuple[str, ...]) -> dict[str, Any]:
+def _envelope_data(response: requests.Response, mask: SecretMask) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError:
@@ -207,7 +206,7 @@ def _envelope_data(response: requests.Response, secrets: tuple[str, ...]) -> dic
     if not response.ok or code.lower() not in {"success", "created"}:
         detail = f"{code}: {message}" if message else code
         raise RegisterError(
-            _redact(f"Fivetran API error: HTTP {response.status_code} {detail}", secrets)
+            _redact(f"Fivetran API error: HTTP {response.status_code} {detail}", mask)
         )
     data = payload.get("data")
     if not isinstance(data, dict):
@@ -215,12 +214,9 @@ def _envelope_data(response: requests.Response, secrets: tuple[str, ...]) -> dic
     return data
 
 
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Hide the known secrets, then any ``Basic``/``Bearer`` credentials, in a message."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _MASK)
-    return scrub_auth_tokens(text)
+def _redact(text: str, mask: SecretMask) -> str:
+    """Hide the known secrets (in any spelling), then ``Basic``/``Bearer`` credentials."""
+    return scrub_auth_tokens(mask(text))
 
 
 def _seg(value: str) -> str:

@@ -12,6 +12,30 @@ import hashlib
 import hmac
 
 SIGNATURE_HEADER = "X-Fivetran-Signature-256"
+#: The shortest webhook secret accepted. The secret is the only thing that tells
+#: Fivetran's deliveries from forged ones, and a short one is guessed offline from a
+#: single signed delivery; 16 characters of ``secrets.token_urlsafe`` are 96 bits.
+MIN_SECRET_LENGTH = 16
+
+
+def secret_problem(secret: bytes | str) -> str | None:
+    """What is wrong with a webhook secret, or None when it is long enough.
+
+    Args:
+        secret: The secret (bytes as configured, or text).
+
+    Returns:
+        A phrase such as ``"is 1 character(s) long; ..."``, to follow "the webhook secret".
+    """
+    length = len(secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret)
+    if length >= MIN_SECRET_LENGTH:
+        return None
+    if length == 0:
+        return "is empty"
+    return (
+        f"is {length} character(s) long; use at least {MIN_SECRET_LENGTH} "
+        '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")'
+    )
 
 
 def compute_signature(secret: bytes, body: bytes) -> str:

@@ -18,11 +18,29 @@ the beginning when the id changes.
 
 Health: the writer remembers its last write failure (kind, message, how many) until
 a write succeeds again, so ``/healthz`` can say the inbox is not writable, and logs
-one line per kind of failure instead of one per delivery.
+one line per kind of failure instead of one per delivery. Health never scans the
+table: the number of events is counted once when the inbox is opened and kept up to
+date by the writer, so a health check costs a few ``stat`` calls at any inbox size.
+
+Group commit: deliveries that arrive while a commit is being written to disk are
+stored together in the next transaction (one fsync for all of them). Each caller
+still returns only once its own row is committed, so a 2xx still means "on disk".
+
+The file under the path: a writer keeps the file it opened even when the path is
+deleted or replaced (``rm``, ``mv``, a restore from a backup), and would go on
+committing into a file the tap can no longer see. So the writer compares the path's
+file (and its ``-wal``) with the one it opened before every transaction and again
+after each commit. A change before a transaction: the inbox is opened again at the
+path (created if missing, with a new ``inbox_id``, so the tap reads it from its
+first event), and the deliveries go there. A change found after a commit: those
+deliveries are refused (the receiver answers 503 and Fivetran retries them into the
+reopened file). If the path cannot be opened again, every delivery is refused and
+``/healthz`` names the problem until it can.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -38,11 +56,14 @@ from tap_fivetran_meta.rules.timeutil import format_timestamp, utcnow
 from tap_fivetran_meta.webhooks.inbox_errors import (
     NEWER_SCHEMA,
     NOT_AN_INBOX,
+    OTHER,
+    REPLACED,
     InboxError,
     InboxWriteError,
     check_inbox_path,
     from_sqlite_error,
 )
+from tap_fivetran_meta.webhooks.logsafe import protect
 from tap_fivetran_meta.webhooks.ratelog import RateLimitedLog
 
 if TYPE_CHECKING:
@@ -66,7 +87,7 @@ __all__ = [
     "open_snapshot",
 ]
 
-LOG = logging.getLogger(__name__)
+LOG = protect(logging.getLogger(__name__))
 
 #: 1: the webhook_events table. 2: adds inbox_meta (the inbox_id).
 SCHEMA_VERSION = 2
@@ -189,6 +210,8 @@ class InboxHealth:
         last_write_at: When a delivery was last stored by this process (UTC).
         last_write_error: The current write failure, if any.
         disk_free_bytes: Free space for unprivileged users on the inbox's file system.
+        reopened: The last time the file at the path was found deleted or replaced and
+            opened again (None if never).
     """
 
     ok: bool
@@ -199,6 +222,7 @@ class InboxHealth:
     last_write_at: str | None
     last_write_error: WriteFailure | None
     disk_free_bytes: int | None
+    reopened: Reopened | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The health as the ``/healthz`` JSON body."""
@@ -214,8 +238,54 @@ class InboxHealth:
                     None if self.last_write_error is None else self.last_write_error.as_dict()
                 ),
                 "disk_free_bytes": self.disk_free_bytes,
+                "reopened": None if self.reopened is None else self.reopened.as_dict(),
             },
         }
+
+
+FileId = tuple[int, int]
+
+
+def _file_id(path: str | Path) -> FileId | None:
+    """The (device, inode) of the file at ``path``, or None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _wal_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}-wal")
+
+
+@dataclass
+class _Pending:
+    """One delivery waiting for the next group commit."""
+
+    values: tuple[Any, ...]
+    done: bool = False
+    result: StoreResult | None = None
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """The last time the inbox file was found deleted or replaced and opened again.
+
+    Attributes:
+        at: When (UTC).
+        reason: What had happened to the file, e.g. ``was deleted``.
+        previous_inbox_id: The id of the file that was lost from the path.
+    """
+
+    at: str
+    reason: str
+    previous_inbox_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready fields."""
+        return {"at": self.at, "reason": self.reason, "previous_id": self.previous_inbox_id}
 
 
 class Inbox:
@@ -223,7 +293,8 @@ class Inbox:
 
     All statements go through one connection guarded by a lock, so threads never
     contend for SQLite's write lock among themselves; ``busy_timeout`` covers other
-    processes (a second receiver, a manual cleanup) holding it briefly.
+    processes (a second receiver, a manual cleanup) holding it briefly. Whoever holds
+    the lock commits every delivery queued so far (group commit).
     """
 
     def __init__(
@@ -239,66 +310,84 @@ class Inbox:
             path: The SQLite file.
             busy_timeout_s: How long to wait for another process's write lock.
             probe_interval_s: While writes fail, how often :meth:`health` tries a small
-                test write to notice that the problem is over.
+                test write (or to open a replaced file again) to notice that the
+                problem is over.
 
         Raises:
             InboxError: If the file is not a usable inbox (the message says why).
         """
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._watched = (str(self.path), str(_wal_path(self.path)))  # checked per commit
+        self._lock = threading.Lock()  # the connection and everything written with it
+        self._state_lock = threading.Lock()  # what health() reads
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._busy_timeout_s = busy_timeout_s
         self._probe_interval_s = probe_interval_s
         self._failure: WriteFailure | None = None
         self._failed_at = 0.0
         self._last_write_at: str | None = None
+        self._reopened: Reopened | None = None
+        self._lost_reason = "was lost"  # what happened to the file, while it cannot be reopened
+        self._closed = False
         self._log = RateLimitedLog(LOG)
+        self._conn: sqlite3.Connection | None
+        self._conn, self.inbox_id, self._files, self._events = self._open()
+
+    # --- opening -------------------------------------------------------------------------
+
+    def _open(self) -> tuple[sqlite3.Connection, str, tuple[FileId | None, FileId | None], int]:
+        """Open the file at the path: connection, inbox id, file ids, event count."""
         check_inbox_path(self.path, must_exist=False)
         try:
-            self._conn = sqlite3.connect(
+            conn = sqlite3.connect(
                 self.path,
-                timeout=busy_timeout_s,
+                timeout=self._busy_timeout_s,
                 isolation_level=None,
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise from_sqlite_error(self.path, exc, writing=True) from None
         try:
-            self.inbox_id = self._prepare()
+            inbox_id = self._prepare(conn)
+            events = int(conn.execute("SELECT count(*) FROM webhook_events").fetchone()[0])
         except sqlite3.Error as exc:
-            self._conn.close()
+            conn.close()
             raise from_sqlite_error(self.path, exc, writing=True) from None
         except BaseException:
-            self._conn.close()
+            conn.close()
             raise
+        return conn, inbox_id, self._current_files(), events
 
-    def _prepare(self) -> str:
-        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    def _prepare(self, conn: sqlite3.Connection) -> str:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise InboxError(f"{self.path} cannot use WAL mode (journal_mode={mode})")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            self._check_schema_version()
-            self._conn.execute(_CREATE_TABLE)
-            self._check_columns()
-            self._conn.execute(_CREATE_META)
-            inbox_id = self._ensure_identity()
-            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._conn.execute("COMMIT")
+            self._check_schema_version(conn)
+            conn.execute(_CREATE_TABLE)
+            self._check_columns(conn)
+            conn.execute(_CREATE_META)
+            inbox_id = _ensure_identity(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
             raise
         return inbox_id
 
-    def _check_schema_version(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+    def _check_schema_version(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise InboxError(
                 f"{self.path} has inbox schema {version}; this version knows {SCHEMA_VERSION}",
                 kind=NEWER_SCHEMA,
             )
 
-    def _check_columns(self) -> None:
-        found = {row[1] for row in self._conn.execute("PRAGMA table_info(webhook_events)")}
+    def _check_columns(self, conn: sqlite3.Connection) -> None:
+        found = {row[1] for row in conn.execute("PRAGMA table_info(webhook_events)")}
         missing = [name for name in COLUMNS if name not in found]
         if missing:
             raise InboxError(
@@ -306,15 +395,73 @@ class Inbox:
                 kind=NOT_AN_INBOX,
             )
 
-    def _ensure_identity(self) -> str:
-        """Give the inbox an id the first time it is opened (also an inbox from schema 1)."""
-        self._conn.execute(
-            "INSERT INTO inbox_meta (key, value) VALUES ('inbox_id', ?), ('created_at', ?) "
-            "ON CONFLICT (key) DO NOTHING",
-            (new_inbox_id(), format_timestamp(utcnow())),
+    # --- is the file at the path still ours? -----------------------------------------------
+
+    def _current_files(self) -> tuple[FileId | None, FileId | None]:
+        database, wal = self._watched
+        return _file_id(database), _file_id(wal)
+
+    def _lost_file(self) -> str | None:
+        """What happened to the opened file, or None while the path still leads to it."""
+        database, wal = self._current_files()
+        opened_database, opened_wal = self._files
+        if database is None:
+            return "was deleted"
+        if database != opened_database:
+            return "was replaced by another file"
+        if opened_wal is not None and wal != opened_wal:
+            return f"lost its write-ahead log {_wal_path(self.path).name} (deleted or replaced)"
+        return None
+
+    def _reopen(self, reason: str) -> InboxWriteError | None:
+        """Open the file now at the path (lock held); the error to raise if it cannot be."""
+        if self._conn is not None:  # just found out
+            self._lost_reason = reason
+            self._log.log(
+                f"{REPLACED}:{reason}",
+                logging.ERROR,
+                f"the inbox {self.path} {reason} while the receiver was running; opening "
+                "the file at that path again (events stored before are in the lost file)",
+            )
+        self._forget_connection()
+        try:
+            conn, inbox_id, files, events = self._open()
+        except InboxError as exc:
+            return self._write_failed_with(
+                REPLACED, f"the inbox {self.path} {reason} and cannot be opened again: {exc}"
+            )
+        previous = self.inbox_id
+        with self._state_lock:
+            self._conn, self.inbox_id, self._files, self._events = conn, inbox_id, files, events
+            self._reopened = Reopened(format_timestamp(utcnow()), reason, previous)
+        LOG.warning(
+            "the inbox %s was opened again: inbox id %s (was %s), %d event(s) in it",
+            self.path,
+            inbox_id,
+            previous,
+            events,
         )
-        row = self._conn.execute("SELECT value FROM inbox_meta WHERE key = 'inbox_id'").fetchone()
-        return str(row[0])
+        return None
+
+    def _forget_connection(self) -> None:
+        """Close the lost file's connection and remove its write-ahead log from the path.
+
+        SQLite neither checkpoints nor deletes the ``-wal`` of a file that moved, and a
+        ``-wal`` left at the path would be read as the log of the new file there; it is
+        removed only if it is still the one this connection wrote. (A stale ``-shm`` is
+        harmless: the first connection to the new file rebuilds it.)
+        """
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+        wal = _wal_path(self.path)
+        if self._files[1] is not None and _file_id(wal) == self._files[1]:
+            with contextlib.suppress(OSError):
+                wal.unlink()
+
+    # --- writing -------------------------------------------------------------------------
 
     def add(
         self, event: WebhookEvent, *, received_at: str, signature_verified: bool
@@ -330,57 +477,134 @@ class Inbox:
             The new seq, or a duplicate marker if event_id was already stored.
 
         Raises:
-            InboxWriteError: The write failed (disk full, read-only, locked...); the
-                failure is remembered for :meth:`health` and logged once per kind.
+            InboxWriteError: The write failed (disk full, read-only, locked, the file
+                was deleted under the receiver...); the failure is remembered for
+                :meth:`health` and logged once per kind.
             sqlite3.IntegrityError: The values break a constraint (a bug, not a full disk).
         """
-        values = (
-            event.event_id,
-            received_at,
-            event.raw_body,
-            event.event,
-            event.created,
-            event.connector_type,
-            event.connection_id,
-            event.connection_name,
-            event.sync_id,
-            event.group_id,
-            event.status,
-            event.reason,
-            int(signature_verified),
+        pending = _Pending(
+            values=(
+                event.event_id,
+                received_at,
+                event.raw_body,
+                event.event,
+                event.created,
+                event.connector_type,
+                event.connection_id,
+                event.connection_name,
+                event.sync_id,
+                event.group_id,
+                event.status,
+                event.reason,
+                int(signature_verified),
+            )
         )
+        with self._queue_lock:
+            self._queue.append(pending)
         with self._lock:
-            try:
-                cursor = self._conn.execute(_INSERT, values)
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.Error as exc:
-                raise self._write_failed(exc) from None
-            self._write_succeeded()
-            if cursor.rowcount == 1:
-                return StoreResult(seq=cursor.lastrowid, duplicate=False)
-        return StoreResult(seq=None, duplicate=True)
+            if not pending.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None  # noqa: S101  (set by _commit with the error)
+        return pending.result
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        """Store a batch in one transaction (lock held); every entry ends done."""
+        try:
+            error = self._attach()
+            if error is None:
+                error = self._insert(batch)
+            for pending in batch:
+                if pending.error is None and error is not None:
+                    pending.error = InboxWriteError(str(error), kind=error.kind)
+        finally:
+            for pending in batch:
+                if pending.result is None and pending.error is None:  # an unexpected error
+                    pending.error = InboxWriteError(
+                        f"could not store a delivery in {self.path} (unexpected error)",
+                        kind=OTHER,
+                    )
+                pending.done = True
+
+    def _attach(self) -> InboxWriteError | None:
+        """Make sure the connection writes the file at the path (lock held)."""
+        if self._closed:
+            return self._write_failed_with(OTHER, f"the inbox {self.path} is closed")
+        if self._conn is not None:
+            reason = self._lost_file()
+            if reason is None:
+                return None
+        else:  # an earlier reopen failed
+            if time.monotonic() - self._failed_at < min(self._probe_interval_s, 1.0):
+                return self._write_failed_with(REPLACED, self._failure_message())
+            reason = self._lost_reason
+        return self._reopen(reason)
+
+    def _failure_message(self) -> str:
+        return self._failure.message if self._failure is not None else f"{self.path} is lost"
+
+    def _insert(self, batch: list[_Pending]) -> InboxWriteError | None:
+        conn = self._conn
+        assert conn is not None  # noqa: S101  (_attach opened it)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            stored = 0
+            for pending in batch:
+                try:
+                    cursor = conn.execute(_INSERT, pending.values)
+                except sqlite3.IntegrityError as exc:
+                    pending.error = exc
+                    continue
+                if cursor.rowcount == 1:
+                    pending.result = StoreResult(seq=cursor.lastrowid, duplicate=False)
+                    stored += 1
+                else:
+                    pending.result = StoreResult(seq=None, duplicate=True)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            return self._write_failed(exc)
+        reason = self._lost_file()
+        if reason is not None:  # committed into a file the path no longer leads to
+            return self._write_failed_with(
+                REPLACED,
+                f"the inbox {self.path} {reason} while deliveries were being stored; "
+                "they were refused and will be retried",
+            )
+        self._write_succeeded(stored)
+        return None
 
     def _write_failed(self, exc: sqlite3.Error) -> InboxWriteError:
         """Remember and log a failed write (lock held); returns the error to raise."""
         found = from_sqlite_error(self.path, exc, writing=True)
-        error = InboxWriteError(str(found), kind=found.kind)
-        self._failed_at = time.monotonic()
-        failure = self._failure
-        if failure is not None and failure.kind == error.kind:
-            failure.failures += 1
-            failure.message = str(error)
-        else:
-            self._failure = WriteFailure(
-                kind=error.kind, message=str(error), since=format_timestamp(utcnow())
-            )
-        self._log.log(error.kind, logging.ERROR, f"could not store deliveries: {error}")
+        return self._write_failed_with(found.kind, str(found))
+
+    def _write_failed_with(self, kind: str, message: str) -> InboxWriteError:
+        error = InboxWriteError(message, kind=kind)
+        with self._state_lock:
+            self._failed_at = time.monotonic()
+            failure = self._failure
+            if failure is not None and failure.kind == kind:
+                failure.failures += 1
+                failure.message = message
+            else:
+                self._failure = WriteFailure(
+                    kind=kind, message=message, since=format_timestamp(utcnow())
+                )
+        self._log.log(kind, logging.ERROR, f"could not store deliveries: {error}")
         return error
 
-    def _write_succeeded(self) -> None:
-        """Clear a remembered failure after a write went through (lock held)."""
-        self._last_write_at = format_timestamp(utcnow())
-        failure, self._failure = self._failure, None
+    def _write_succeeded(self, stored: int = 0) -> None:
+        """Count the new rows and clear a remembered failure (lock held)."""
+        with self._state_lock:
+            self._events += stored
+            self._last_write_at = format_timestamp(utcnow())
+            failure, self._failure = self._failure, None
         if failure is not None:
             self._log.reset(failure.kind)
             LOG.info(
@@ -391,66 +615,82 @@ class Inbox:
                 failure.kind,
             )
 
+    # --- reading the state -----------------------------------------------------------------
+
     def count(self) -> int:
-        """Return the number of stored events."""
+        """Return the number of stored events, counted in the table (a full scan)."""
         with self._lock:
+            if self._conn is None:
+                raise sqlite3.ProgrammingError(f"the inbox {self.path} is not open")
             row = self._conn.execute("SELECT count(*) FROM webhook_events").fetchone()
         return int(row[0])
 
     def health(self) -> InboxHealth:
-        """Check the inbox: can it be counted, written, and is there room left?
+        """Check the inbox: is the path still its file, can it be written, is there room?
 
-        While a write failure is remembered, a small test write is tried (at most
-        once per ``probe_interval_s``); when it succeeds the failure is cleared.
+        Cheap at any inbox size (no query): a few ``stat`` calls. While a write failure
+        is remembered, a small test write (or, for a lost file, opening the path again)
+        is tried at most once per ``probe_interval_s``; when it succeeds the failure is
+        cleared.
 
         Returns:
             The inbox's health.
         """
-        self._probe_if_due()
-        problem: str | None = None
-        try:
-            events: int | None = self.count()
-        except sqlite3.Error as exc:
-            error = from_sqlite_error(self.path, exc, writing=False)
-            self._log.log(f"count:{error.kind}", logging.ERROR, f"health check: {error}")
-            events, problem = None, str(error)
+        lost = self._lost_file() if self._conn is not None and not self._closed else None
+        if lost is not None or self._probe_due():
+            self._probe(lost)
         free = _free_bytes(self.path)
-        with self._lock:
+        with self._state_lock:
             failure = None if self._failure is None else WriteFailure(**vars(self._failure))
-            last_write_at = self._last_write_at
+            last_write_at, events, reopened = self._last_write_at, self._events, self._reopened
+            inbox_id = self.inbox_id
         writable = failure is None and (free is None or free >= LOW_DISK_BYTES)
+        problem: str | None = None
         if failure is not None:
             problem = failure.message
         elif not writable:
             problem = f"less than {LOW_DISK_BYTES} bytes free on the disk holding {self.path}"
         return InboxHealth(
-            ok=writable and events is not None,
+            ok=writable,
             events=events,
-            inbox_id=self.inbox_id,
+            inbox_id=inbox_id,
             writable=writable,
             problem=problem,
             last_write_at=last_write_at,
             last_write_error=failure,
             disk_free_bytes=free,
+            reopened=reopened,
         )
 
-    def _probe_if_due(self) -> None:
+    def _probe_due(self) -> bool:
+        with self._state_lock:
+            return (
+                self._failure is not None
+                and time.monotonic() - self._failed_at >= self._probe_interval_s
+            )
+
+    def _probe(self, lost: str | None) -> None:
+        """Open a lost file again, or try a small test write (takes the lock)."""
         with self._lock:
-            if self._failure is None:
+            if self._closed:
                 return
-            if time.monotonic() - self._failed_at < self._probe_interval_s:
+            if lost is not None or self._conn is None:
+                self._attach()
                 return
+            if not self._probe_due():
+                return
+            conn = self._conn
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.execute(
+                    conn.execute(
                         "INSERT OR REPLACE INTO inbox_meta (key, value) VALUES ('write_probe', ?)",
                         (os.urandom(_PROBE_BYTES // 2).hex(),),
                     )
-                    self._conn.execute("DELETE FROM inbox_meta WHERE key = 'write_probe'")
-                    self._conn.execute("COMMIT")
+                    conn.execute("DELETE FROM inbox_meta WHERE key = 'write_probe'")
+                    conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 self._write_failed(exc)
@@ -460,7 +700,9 @@ class Inbox:
     def close(self) -> None:
         """Close the connection (checkpointing the WAL if this is the last one)."""
         with self._lock:
-            self._conn.close()
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
 
     def __enter__(self) -> Inbox:
         return self
@@ -472,6 +714,17 @@ class Inbox:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _ensure_identity(conn: sqlite3.Connection) -> str:
+    """Give the inbox an id the first time it is opened (also an inbox from schema 1)."""
+    conn.execute(
+        "INSERT INTO inbox_meta (key, value) VALUES ('inbox_id', ?), ('created_at', ?) "
+        "ON CONFLICT (key) DO NOTHING",
+        (new_inbox_id(), format_timestamp(utcnow())),
+    )
+    row = conn.execute("SELECT value FROM inbox_meta WHERE key = 'inbox_id'").fetchone()
+    return str(row[0])
 
 
 def _free_bytes(path: Path) -> int | None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import requests_mock as rm
 
 API = "https://api.fivetran.com/v1"
-KEY, API_SECRET, HOOK_SECRET = "my-key", "my-api-secret", "my-hook-secret"
+KEY, API_SECRET, HOOK_SECRET = "my-key", "my-api-secret", "my-hook-secret-5e0c9a1f"
 CREATED: dict[str, Any] = {
     "code": "Success",
     "message": "Webhook has been created",
@@ -111,12 +111,12 @@ def test_secret_from_another_variable(
     requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FIVETRAN_WEBHOOK_SECRET")
-    monkeypatch.setenv("OTHER_HOOK_SECRET", "other-secret")
+    monkeypatch.setenv("OTHER_HOOK_SECRET", "other-secret-3b7d0c2e")
     route = requests_mock.post(f"{API}/webhooks/account", json=CREATED, status_code=201)
     argv = ["register", "--url", "https://h.example.com/w", "--secret-env", "OTHER_HOOK_SECRET"]
     assert main(argv) == 0
     assert route.last_request is not None
-    assert route.last_request.json()["secret"] == "other-secret"
+    assert route.last_request.json()["secret"] == "other-secret-3b7d0c2e"
 
 
 def test_failed_test_delivery_exits_1(
