@@ -1,7 +1,10 @@
-{#- The tap's health values, in the order its rules are tried (first match wins), with
-    the rule each stands for (README "Connection health"). -#}
+{#- The health values, in the order the tap's rules are tried (first match wins), with
+    the rule each stands for (README "Connection health"). `deleted` is not a rule of the
+    tap's verdict on a listed connection: it is the row the tap writes when a connection
+    is gone from a complete listing (or the loader flagged its row deleted). -#}
 {% macro health_rules() -%}
   {{ return([
+    ('deleted', 'gone from Fivetran: absent from a complete, unfiltered listing, or flagged deleted by the loader'),
     ('paused', 'paused is true, or sync_state = paused'),
     ('incomplete', 'setup_state = incomplete: setup never finished'),
     ('broken', 'setup_state = broken: needs action, see the tasks'),
@@ -31,9 +34,10 @@
 
 {#- True for health values at risk (var fivetran_meta_at_risk_health). -#}
 {% macro is_at_risk(column) -%}
-  coalesce({{ column }} in (
-    {%- for value in var('fivetran_meta_at_risk_health') -%}
-      '{{ value }}'{{ ", " if not loop.last }}
-    {%- endfor -%}
-  ), false)
+  coalesce({{ column }} in {{ fivetran_meta.sql_list(var('fivetran_meta_at_risk_health')) }}, false)
+{%- endmacro %}
+
+{#- Health values that have hours (every one but deleted, a point in time). -#}
+{% macro health_values_with_hours() -%}
+  {{ return(fivetran_meta.health_values() | reject('equalto', 'deleted') | list) }}
 {%- endmacro %}
