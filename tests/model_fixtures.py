@@ -334,11 +334,12 @@ def tables() -> Tables:
     return t
 
 
-def build(path: Path) -> Tables:
-    """Write the warehouse at ``path`` (schema fivetran_meta); every row twice."""
+def build(path: Path, t: Tables | None = None) -> Tables:
+    """Write the warehouse at ``path`` (schema fivetran_meta); every row twice. ``t``:
+    other rows than this module's account (another fixture's)."""
     import duckdb
 
-    t = tables()
+    t = t or tables()
     con = duckdb.connect(str(path))
     con.execute(f"create schema if not exists {SCHEMA}")
     for table, rows in t.rows.items():

@@ -1,0 +1,258 @@
+"""Incidents, reliability, downstream impact and the alert test (issue 23), offline.
+
+tests/incident_fixtures.py writes five tap runs' tables into a DuckDB file (dates relative
+to today, every raw row twice); a consumer dbt project installs transform/ as a local
+package and has a model, a second model on it and an exposure downstream of a source fed
+by a connection broken at every run, plus sources fed by a deleted connection, by one that
+broke and recovered and by a healthy one, each with the generic test
+fivetran_meta.fed_by_healthy_connection (severity from a var, warn by default). dbt runs
+with the demo's dbt-duckdb utility.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import incident_fixtures as fx
+import pytest
+
+from conftest import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
+
+DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
+MODELS = "fivetran_meta_models"
+ALERT = "fivetran_meta.fed_by_healthy_connection"
+SEVERITY = "{{ var('source_alert_severity', 'warn') }}"
+
+
+def _source(name: str, schema: str, table: str) -> dict[str, Any]:
+    test = {ALERT: {"config": {"severity": SEVERITY}}}
+    return {"name": name, "schema": schema, "tables": [{"name": table, "data_tests": [test]}]}
+
+
+def _consumer(root: Path) -> Path:
+    project = root / "consumer"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: consumer\nversion: '1.0'\nconfig-version: 2\nprofile: fivetran_meta\n"
+        "models:\n  consumer:\n    +materialized: table\n"
+    )
+    (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT / 'transform'}\n")
+    sources = [
+        _source("shop", "shop_public", "orders"),  # c_always
+        _source("crm", "crm_public", "accounts"),  # c_gone (deleted); no table exists
+        _source("billing", "billing_public", "invoices"),  # c_recover
+        _source("web", "web_public", "events"),  # c_fine
+    ]
+    exposures = [
+        {
+            "name": "revenue_dashboard",
+            "type": "dashboard",
+            "owner": {"name": "Finance", "email": "finance@example.com"},
+            "depends_on": ["ref('orders_daily')"],
+        }
+    ]
+    schema = {"version": 2, "sources": sources, "exposures": exposures}
+    (project / "models" / "schema.yml").write_text(json.dumps(schema))
+    models = project / "models"
+    (models / "stg_orders.sql").write_text("select id, amount from {{ source('shop', 'orders') }}")
+    (models / "orders_daily.sql").write_text(
+        "select count(*) as orders, sum(amount) as amount from {{ ref('stg_orders') }}"
+    )
+    return project
+
+
+def _env(warehouse: Path) -> dict[str, str]:
+    drop = ("DBT_", "FIVETRAN_META_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    return env | {
+        "DBT_TARGET": "duckdb",
+        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles"),
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_DUCKDB_SCHEMA": MODELS,
+        "FIVETRAN_META_SOURCE_SCHEMA": "fivetran_meta",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _dbt(project: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(project)],
+        cwd=project,
+        env=_env(warehouse),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, meltano_installed: None) -> dict[str, Any]:
+    """The warehouse and consumer project after ``dbt deps`` and ``dbt build``."""
+    root = tmp_path_factory.mktemp("incidents")
+    warehouse = root / "warehouse.duckdb"
+    fx.build(warehouse)
+    project = _consumer(root)
+    for command in (["deps"], ["build"]):
+        run = _dbt(project, warehouse, *command)
+        assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    return {"warehouse": warehouse, "project": project, "build": run.stdout}
+
+
+def rows(warehouse: Path, model: str, where: str = "") -> list[dict[str, Any]]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        result = con.execute(f"select * from {MODELS}.fivetran_meta__{model} {where}")
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+    finally:
+        con.close()
+
+
+def incidents(built: dict[str, Any], cid: str) -> list[dict[str, Any]]:
+    return rows(
+        built["warehouse"], "incidents", f"where connection_id = '{cid}' order by started_at"
+    )
+
+
+def test_the_recovered_connection_has_one_closed_incident_with_its_cause(built: dict) -> None:
+    (incident,) = incidents(built, "c_recover")
+    saw_broken, saw_healthy = fx.RUNS[1], fx.RUNS[2]
+    assert incident["started_at"] <= saw_broken
+    assert incident["started_at"] == fx.RECOVER_FAILED_AT  # the failed sync before the run
+    assert incident["started_from"] == "failed_sync"
+    assert incident["detected_at"] == saw_broken
+    assert saw_broken < incident["ended_at"] <= saw_healthy
+    assert incident["ended_at"] == fx.RECOVER_SUCCEEDED_AT
+    assert incident["recovered_observed_at"] == saw_healthy
+    assert incident["is_open"] is False
+    assert (incident["first_health"], incident["worst_health"]) == ("broken", "broken")
+    assert incident["cause_codes"] == "reconnect"
+    assert incident["cause_messages"] == "Reconnect: the password changed"
+    assert incident["failed_syncs"] == 2  # D-1 08:07 and D 10:07
+    assert incident["dbt_sources_affected"] == 1
+    minutes = (fx.RECOVER_SUCCEEDED_AT - fx.RECOVER_FAILED_AT).total_seconds() / 60
+    assert incident["duration_minutes"] == minutes
+
+
+def test_open_incidents_for_the_deleted_and_the_always_broken(built: dict) -> None:
+    (gone,) = incidents(built, "c_gone")
+    assert gone["is_open"] is True
+    assert gone["ended_at"] is None
+    assert (gone["started_at"], gone["worst_health"]) == (fx.RUNS[3], "deleted")
+    (always,) = incidents(built, "c_always")
+    assert always["is_open"] is True
+    assert always["started_at"] == fx.ALWAYS_FAILED_AT  # before the first run saw it
+    assert always["worst_health"] == "broken"
+    assert always["cause_codes"] == "grant_permissions"
+    assert always["failed_syncs"] == 3
+    assert always["unhealthy_observations"] == len(fx.RUNS)
+    built_minutes = (datetime.utcnow() - fx.ALWAYS_FAILED_AT).total_seconds() / 60
+    assert abs(always["duration_minutes"] - built_minutes) < 15  # open: up to build time
+    assert incidents(built, "c_fine") == []
+
+
+def test_reliability_per_connection_and_rollups(built: dict) -> None:
+    found = {r["connection_id"]: r for r in rows(built["warehouse"], "connection_reliability")}
+    assert set(found) == set(fx.CONNECTIONS)
+    recover = found["c_recover"]
+    minutes = (fx.RECOVER_SUCCEEDED_AT - fx.RECOVER_FAILED_AT).total_seconds() / 60
+    assert recover["mttr_minutes"] == pytest.approx(minutes)
+    assert (recover["incidents_30d"], recover["closed_incidents"]) == (1, 1)
+    assert recover["has_open_incident"] is False
+    assert recover["mtbf_minutes"] == pytest.approx(
+        recover["minutes_observed"] - recover["minutes_in_incidents"]
+    )
+    assert recover["uptime_7d"] is not None
+    assert 0 < recover["uptime_7d"] < 1
+    always = found["c_always"]
+    assert always["mttr_minutes"] is None  # nothing closed yet
+    assert always["has_open_incident"] is True
+    assert always["open_incident_cause_codes"] == "grant_permissions"
+    assert always["uptime_7d"] == 0
+    assert found["c_gone"]["open_incident_worst_health"] == "deleted"
+    assert (found["c_fine"]["incidents_total"], found["c_fine"]["mtbf_minutes"]) == (0, None)
+    rollup = {
+        (r["grain"], r["grain_id"]): r for r in rows(built["warehouse"], "reliability_rollup")
+    }
+    postgres = rollup[("service", "postgres")]
+    assert (postgres["connections"], postgres["incidents_30d"]) == (3, 3)
+    assert postgres["connections_with_open_incident"] == 2
+    assert postgres["mttr_minutes"] == pytest.approx(minutes)
+    wh = rollup[("destination", "g_wh")]
+    assert (wh["grain_name"], wh["connections"], wh["incidents_total"]) == ("warehouse", 2, 2)
+    assert rollup[("service", "google_analytics")]["mttr_minutes"] is None
+
+
+def test_impact_reaches_both_models_and_the_exposure(built: dict) -> None:
+    impact = rows(built["warehouse"], "dbt_impact", "order by source_unique_id, depth")
+    shop = {r["downstream_name"]: r for r in impact if r["source_name"] == "shop"}
+    assert {n: (r["downstream_type"], r["depth"]) for n, r in shop.items()} == {
+        "stg_orders": ("model", 1),
+        "orders_daily": ("model", 2),
+        "revenue_dashboard": ("exposure", 3),
+    }
+    dashboard = shop["revenue_dashboard"]
+    assert (dashboard["connection_id"], dashboard["health"]) == ("c_always", "broken")
+    assert dashboard["at_risk_since"] == fx.ALWAYS_FAILED_AT
+    assert dashboard["downstream_owner"] == "Finance"
+    # Sources at risk without downstream nodes have none; healthy ones are not listed.
+    assert {r["source_name"] for r in impact} == {"shop"}
+    alerts = {r["source_name"]: r for r in rows(built["warehouse"], "source_alerts")}
+    assert set(alerts) == {"shop", "crm"}
+    assert alerts["crm"]["at_risk_since"] == fx.RUNS[3]
+
+
+def test_the_alert_test_warns_on_the_deleted_and_broken_sources(built: dict) -> None:
+    out = built["build"]
+    warned = [line for line in out.splitlines() if "WARN" in line and "fed_by_healthy" in line]
+    assert any("crm_accounts" in line for line in warned), out[-4000:]
+    assert any("shop_orders" in line for line in warned)
+    passed = [line for line in out.splitlines() if "PASS" in line and "fed_by_healthy" in line]
+    assert any("billing_invoices" in line for line in passed)
+    assert any("web_events" in line for line in passed)
+    # The log names connection, health, since when and the task message.
+    assert (
+        "fivetran_meta alert: source crm.accounts is fed by Fivetran connection crm (c_gone)" in out
+    )
+    assert f"deleted since {fx.RUNS[3]}" in out
+    assert "broken since" in out
+    assert "Grant SELECT on schema shop" in out
+
+
+def test_with_severity_error_the_alert_fails_the_run(built: dict) -> None:
+    run = _dbt(
+        built["project"],
+        built["warehouse"],
+        "test",
+        "--select",
+        "source:crm source:billing",
+        "--vars",
+        "{source_alert_severity: error}",
+    )
+    assert run.returncode == 1, run.stdout[-4000:]
+    assert "FAIL 1 fivetran_meta_source_fed_by_healthy_connection_crm_accounts_" in run.stdout
+    assert "PASS fivetran_meta_source_fed_by_healthy_connection_billing_invoices_" in run.stdout
+
+
+def test_no_model_reads_the_source_tables(built: dict) -> None:
+    # crm_public.accounts does not exist: its test ran from the package's models only.
+    import duckdb
+
+    con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'crm_public'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert found == (0,)
