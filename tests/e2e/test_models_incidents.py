@@ -3,7 +3,8 @@
 tests/incident_fixtures.py writes five tap runs' tables into a DuckDB file (dates relative
 to today, every raw row twice); a consumer dbt project installs transform/ as a local
 package and has a model, a second model on it and an exposure downstream of a source fed
-by a connection broken at every run, plus sources fed by a deleted connection, by one that
+by a connection broken at every run (and a snapshot and a seed's dependent on the first
+model), plus sources fed by a deleted connection, by one that
 broke and recovered and by a healthy one, each with the generic test
 fivetran_meta.fed_by_healthy_connection (severity from a var, warn by default). dbt runs
 with the demo's dbt-duckdb utility.
@@ -65,6 +66,19 @@ def _consumer(root: Path) -> Path:
     (models / "orders_daily.sql").write_text(
         "select count(*) as orders, sum(amount) as amount from {{ ref('stg_orders') }}"
     )
+    (project / "seeds").mkdir()
+    (project / "seeds" / "fx_rates.csv").write_text("currency,rate\nEUR,1.1\n")
+    (models / "orders_in_eur.sql").write_text(
+        "select o.id, o.amount / r.rate as amount_eur from {{ ref('stg_orders') }} as o"
+        " cross join {{ ref('fx_rates') }} as r"
+    )
+    (project / "snapshots").mkdir()
+    snapshot = {
+        "name": "orders_snapshot",
+        "relation": "ref('stg_orders')",
+        "config": {"unique_key": "id", "strategy": "check", "check_cols": "all"},
+    }
+    (project / "snapshots" / "snapshots.yml").write_text(json.dumps({"snapshots": [snapshot]}))
     return project
 
 
@@ -200,7 +214,10 @@ def test_impact_reaches_both_models_and_the_exposure(built: dict) -> None:
         "stg_orders": ("model", 1),
         "orders_daily": ("model", 2),
         "revenue_dashboard": ("exposure", 3),
+        "orders_in_eur": ("model", 2),  # a seed's dependent downstream of the source
+        "orders_snapshot": ("snapshot", 2),
     }
+    assert all(r["downstream_name"] != "fx_rates" for r in impact)  # the seed is not
     dashboard = shop["revenue_dashboard"]
     assert (dashboard["connection_id"], dashboard["health"]) == ("c_always", "broken")
     assert dashboard["at_risk_since"] == fx.ALWAYS_FAILED_AT
