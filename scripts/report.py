@@ -35,6 +35,16 @@ MODEL_NAMES = (
 )
 
 
+#: Models of the incidents section (issue 23).
+INCIDENT_MODEL_NAMES = (
+    "incidents",
+    "connection_reliability",
+    "reliability_rollup",
+    "source_alerts",
+    "dbt_impact",
+)
+
+
 def m(name: str) -> str:
     """A model's relation."""
     return f"{MODELS}.fivetran_meta__{name}"
@@ -49,6 +59,24 @@ LABEL = (
 SINCE = f"""(select connection_id, max(observed_at) as since from {m("connection_observations")}
     where is_status_change group by connection_id)"""
 
+
+#: Downstream dbt nodes per connection feeding a source at risk: "name (type)", exposures first.
+IMPACT = f"""(select connection_id, count(distinct downstream_unique_id) as nodes,
+    string_agg(distinct downstream_name || ' (' || downstream_type || ')', ', '
+        order by downstream_name || ' (' || downstream_type || ')') as names
+    from {m("dbt_impact")} group by connection_id)"""
+
+#: Printed first: what is broken right now.
+INCIDENT_QUERIES = {
+    "Open incidents, latest first": f"""
+        select {LABEL} as connection, i.worst_health as health, i.started_at,
+               cast(round(i.duration_minutes / 60.0, 1) as decimal(10, 1)) as hours,
+               coalesce(i.cause_codes, '') as cause, coalesce(d.nodes, 0) as dbt_nodes_downstream
+        from {m("incidents")} i
+        join {m("connection_status")} s on s.connection_id = i.connection_id
+        left join {IMPACT} d on d.connection_id = i.connection_id
+        where i.is_open order by i.started_at desc, connection""",
+}
 
 QUERIES = {
     "Connections by health": f"""
@@ -244,7 +272,28 @@ def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         generated_from=str(
             con.execute("select max(last_observed_at) from " + m("connection_status")).fetchone()[0]
         ),
+        **incident_data(con),
     )
+
+
+def incident_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The incidents section's rows: incidents (open first, with the dbt nodes downstream of
+    the sources their connection feeds) and incidents / MTTR per service."""
+    incidents = con.execute(
+        f"""select {LABEL}, i.worst_health, i.started_at, i.ended_at, i.is_open,
+            i.duration_minutes, i.cause_codes, i.cause_messages,
+            case when i.is_open then d.names end
+            from {m("incidents")} i
+            join {m("connection_status")} s on s.connection_id = i.connection_id
+            left join {IMPACT} d on d.connection_id = i.connection_id
+            order by i.is_open desc, i.started_at desc, 1"""
+    ).fetchall()
+    reliability = con.execute(
+        f"""select grain_name, connections, incidents_30d, mttr_minutes
+            from {m("reliability_rollup")} where grain = 'service'
+            order by incidents_30d desc, mttr_minutes desc nulls last, grain_name"""
+    ).fetchall()
+    return {"incidents": incidents, "reliability": reliability}
 
 
 def main() -> int:
@@ -265,10 +314,11 @@ def main() -> int:
         print(f"  {name:<28} {rows:>7}{mark}")
     models = table_counts(con, MODELS)
     print("\n== dbt models (rows)")
-    for name in MODEL_NAMES:
+    names = MODEL_NAMES + INCIDENT_MODEL_NAMES
+    for name in names:
         print(f"  fivetran_meta__{name:<26} {models.get(f'fivetran_meta__{name}', 'missing'):>7}")
-    missing = [n for n in MODEL_NAMES if f"fivetran_meta__{n}" not in models]
-    for title, sql in QUERIES.items():
+    missing = [n for n in names if f"fivetran_meta__{n}" not in models]
+    for title, sql in {**INCIDENT_QUERIES, **QUERIES}.items():
         if not missing:
             show(con, title, sql)
     if args.html and not missing:

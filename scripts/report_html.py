@@ -76,6 +76,13 @@ class ReportData:
     #: (project_id, status, errors) of transformation projects in ERROR.
     project_errors: list[tuple[str, str, str]] = field(default_factory=list)
     generated_from: str = ""
+    #: Incidents, open first then latest: (label, worst health, started_at, ended_at,
+    #: is_open, duration minutes, cause codes, cause messages, downstream nodes).
+    incidents: list[tuple[str, str, Any, Any, bool, Any, Any, Any, Any]] = field(
+        default_factory=list
+    )
+    #: Per service: (service, connections, incidents in 30 days, MTTR minutes or None).
+    reliability: list[tuple[str, int, int, Any]] = field(default_factory=list)
 
 
 def _attrs(**values: Any) -> str:
@@ -383,6 +390,98 @@ svg text { font-family: sans-serif; fill: #202124; }
 """
 
 
+def _duration(minutes: Any) -> str:
+    if minutes is None:
+        return "-"
+    hours, rest = divmod(round(float(minutes)), 60)
+    return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h {rest:02d}m"
+
+
+def reliability_chart(data: ReportData) -> str:
+    """Per service: incidents in the last 30 days and MTTR, as two bars side by side."""
+    rows = data.reliability
+    top_n = max((r[2] for r in rows), default=0) or 1
+    top_mttr = max((float(r[3]) for r in rows if r[3] is not None), default=0.0) or 1.0
+    label_w, panel, line = 170, 300, 24
+    width = label_w + 2 * (panel + 40)
+    parts = [
+        _text(label_w, 14, "incidents, last 30 days", font_size=12),
+        _text(label_w + panel + 40, 14, "mean time to recovery", font_size=12),
+    ]
+    for i, (service, connections, incidents, mttr) in enumerate(rows):
+        y = 24 + i * line
+        name = f"{service} ({connections})"
+        parts.append(_text(label_w - 8, y + 13, name, text_anchor="end", font_size=11))
+        n_w = max(1.0, panel * incidents / top_n) if incidents else 0.0
+        parts.append(
+            _rect(
+                x=label_w,
+                y=y,
+                width=round(n_w, 1),
+                height=16,
+                fill="#d93025",
+                data_service=service,
+                data_kind="incidents_30d",
+                data_value=incidents,
+            )
+        )
+        parts.append(_text(label_w + n_w + 4, y + 12, str(incidents), font_size=11))
+        x_mttr = label_w + panel + 40
+        m_w = max(1.0, panel * float(mttr) / top_mttr) if mttr is not None else 0.0
+        parts.append(
+            _rect(
+                x=x_mttr,
+                y=y,
+                width=round(m_w, 1),
+                height=16,
+                fill="#4285f4",
+                data_service=service,
+                data_kind="mttr_minutes",
+                data_value="" if mttr is None else round(float(mttr), 1),
+            )
+        )
+        parts.append(_text(x_mttr + m_w + 4, y + 12, _duration(mttr), font_size=11))
+    height = 32 + line * max(1, len(rows))
+    return _svg("chart-reliability", width, height, parts, "Incidents and MTTR per service")
+
+
+def incident_sections(data: ReportData) -> list[tuple[str, str, str]]:
+    """The incidents table (open ones first) and the per-service reliability chart."""
+    rows = [
+        (
+            label,
+            "open" if is_open else "closed",
+            worst,
+            started,
+            "-" if ended is None else ended,
+            _duration(minutes),
+            codes or "",
+            (messages or "")[:80],
+            impact or "",
+        )
+        for (label, worst, started, ended, is_open, minutes, codes, messages, impact) in (
+            data.incidents
+        )
+    ]
+    head = ("connection", "state", "worst health", "started", "ended", "duration", "cause")
+    head += ("message", "downstream dbt nodes")
+    return [
+        (
+            "Incidents (open first)",
+            _table(head, rows, "table-incidents"),
+            "fivetran_meta__incidents: each spell a connection was unhealthy, from the earliest "
+            "evidence (a failed sync may precede the run that saw it) to its recovery; the "
+            "downstream dbt nodes of an open one come from fivetran_meta__dbt_impact.",
+        ),
+        (
+            "Incidents and mean time to recovery per service",
+            reliability_chart(data),
+            "fivetran_meta__reliability_rollup (grain service): incidents started in the last "
+            "30 days and the mean duration of closed incidents; connections in brackets.",
+        ),
+    ]
+
+
 def render(data: ReportData) -> str:
     """The whole report as one XHTML document."""
     at_risk = [(s[0], s[1], s[2], s[4]) for s in data.sources if s[3]]
@@ -397,6 +496,7 @@ def render(data: ReportData) -> str:
             ),
             "fivetran_meta__connection_status and __connection_uptime.",
         ),
+        *incident_sections(data),
         (
             "Health of each connection over the period",
             _legend() + timeline_chart(data),

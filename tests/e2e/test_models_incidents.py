@@ -273,3 +273,36 @@ def test_no_model_reads_the_source_tables(built: dict) -> None:
     finally:
         con.close()
     assert found == (0,)
+
+
+def test_the_report_lists_open_incidents_with_their_impact(built: dict, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    run = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/python"),
+            str(ROOT / "scripts/report.py"),
+            str(built["warehouse"]),
+            "--html",
+            str(html),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    section = run.stdout.split("== Open incidents, latest first\n", 1)[1].split("\n==", 1)[0]
+    lines = section.strip().splitlines()[1:]
+    assert [line.split()[0:3] for line in lines] == [
+        ["lake", "/", "crm"],  # deleted at D+1 00:20: the latest
+        ["warehouse", "/", "shop"],
+    ]
+    assert lines[0].split()[3] == "deleted"
+    shop = lines[1].split()
+    assert shop[3] == "broken"
+    assert "grant_permissions" in shop
+    assert shop[-1] == "5"  # stg_orders, orders_daily, orders_in_eur, the snapshot, the exposure
+    page = html.read_text()
+    assert 'id="table-incidents"' in page
+    assert "revenue_dashboard (exposure)" in page
+    assert 'data-service="postgres" data-kind="mttr_minutes"' in page
