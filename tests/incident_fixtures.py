@@ -24,7 +24,8 @@ import model_fixtures as mf
 
 TODAY = datetime.now(timezone.utc).date()
 D = TODAY - timedelta(days=2)
-#: The DuckDB catalog of a file named warehouse.duckdb: the destination database.
+#: The destination database Fivetran writes into: the DuckDB catalog of a file named
+#: warehouse.duckdb (on PostgreSQL, the test's database).
 CATALOG = "warehouse"
 
 
@@ -186,7 +187,7 @@ def _syncs(t: mf.Tables) -> None:
             )
 
 
-def _tables(t: mf.Tables) -> None:
+def _tables(t: mf.Tables, catalog: str) -> None:
     for cid, (group, _name, (schema, table)) in CONNECTIONS.items():
         t.add(
             "connection_tables",
@@ -217,10 +218,10 @@ def _tables(t: mf.Tables) -> None:
             service="postgres",
             source_schema="public",
             source_table=table,
-            destination_database=CATALOG,
+            destination_database=catalog,
             destination_schema=schema,
             destination_table=table,
-            destination_fqn=f"{CATALOG}.{schema}.{table}",
+            destination_fqn=f"{catalog}.{schema}.{table}",
             enabled=True,
             schema_enabled=True,
             table_enabled=True,
@@ -248,10 +249,10 @@ def _tables(t: mf.Tables) -> None:
     )
 
 
-def _account(t: mf.Tables) -> None:
+def _account(t: mf.Tables, catalog: str) -> None:
     for gid, name in (("g_wh", "warehouse"), ("g_lake", "lake")):
         t.add("groups", id=gid, name=name, created_at=at(-60, 0))
-        t.add("destinations", id=gid, group_id=gid, service="duckdb", database=CATALOG)
+        t.add("destinations", id=gid, group_id=gid, service="duckdb", database=catalog)
     t.add("connector_types", id="postgres", name="PostgreSQL")
     t.add("connector_types", id="google_analytics", name="Google Analytics")
     t.add(
@@ -291,13 +292,13 @@ def _account(t: mf.Tables) -> None:
     )
 
 
-def tables() -> mf.Tables:
+def tables(catalog: str = CATALOG) -> mf.Tables:
     t = mf.Tables()
     _connections(t)
     _history(t)
     _syncs(t)
-    _tables(t)
-    _account(t)
+    _tables(t, catalog)
+    _account(t, catalog)
     return t
 
 
@@ -309,8 +310,55 @@ def build(path: Path) -> mf.Tables:
     t = mf.build(path, tables())
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema shop_public")
-        con.execute("create table shop_public.orders as select 1 as id, 10.0 as amount")
+        con.execute(SHOP_SCHEMA)
+        con.execute(SHOP_TABLE)
     finally:
         con.close()
+    return t
+
+
+SHOP_SCHEMA = "create schema shop_public"
+SHOP_TABLE = "create table shop_public.orders as select 1 as id, 10.0 as amount"
+PG_TYPES = {
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+    "bigint": "bigint",
+    "double": "double precision",
+    "varchar": "text",
+    "date": "date",
+}
+
+
+def build_postgres(dsn: str, database: str) -> mf.Tables:
+    """The same tables in a new PostgreSQL database ``database`` (every row twice)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'create database "{database}"')
+    t = tables(database)
+    target = dsn.rsplit("/", 1)[0] + f"/{database}"
+    with psycopg.connect(target, autocommit=True) as con:
+        con.execute(f"create schema {mf.SCHEMA}")
+        for table, rows in t.rows.items():
+            types: dict[str, str] = {}
+            for row in rows:
+                for name, value in row.items():
+                    if value is not None and not types.get(name):
+                        types[name] = PG_TYPES[mf.TYPES[type(value)]]
+                    else:
+                        types.setdefault(name, "")
+            # A column null in every row: text (the tap's schemas say what; nulls fit any).
+            names = list(types)
+            ddl = ", ".join(f'"{n}" {types[n] or "text"}' for n in names)
+            con.execute(f'create table {mf.SCHEMA}."{table}" ({ddl})')
+            quoted = ", ".join(f'"{n}"' for n in names)
+            marks = ", ".join("%s" for _ in names)
+            values = [[row.get(n) for n in names] for row in rows]
+            with con.cursor() as cur:
+                for _copy in range(2):
+                    cur.executemany(
+                        f'insert into {mf.SCHEMA}."{table}" ({quoted}) values ({marks})', values
+                    )
+        con.execute(SHOP_SCHEMA)
+        con.execute(SHOP_TABLE)
     return t

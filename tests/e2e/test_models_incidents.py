@@ -7,7 +7,8 @@ by a connection broken at every run (and a snapshot and a seed's dependent on th
 model), plus sources fed by a deleted connection, by one that
 broke and recovered and by a healthy one, each with the generic test
 fivetran_meta.fed_by_healthy_connection (severity from a var, warn by default). dbt runs
-with the demo's dbt-duckdb utility.
+with the demo's dbt-duckdb utility (offline) and, the same project and rows, with its
+dbt-postgres utility on the test PostgreSQL (FTM_TEST_PG_DSN, like every e2e test).
 """
 
 from __future__ import annotations
@@ -15,18 +16,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import incident_fixtures as fx
 import pytest
 
 from conftest import ROOT
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
 
-DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 MODELS = "fivetran_meta_models"
 ALERT = "fivetran_meta.fed_by_healthy_connection"
 SEVERITY = "{{ var('source_alert_severity', 'warn') }}"
@@ -82,63 +88,119 @@ def _consumer(root: Path) -> Path:
     return project
 
 
-def _env(warehouse: Path) -> dict[str, str]:
+@dataclass
+class Built:
+    """A consumer project built on one engine: how to run dbt there and read a model."""
+
+    engine: str
+    project: Path
+    env: dict[str, str]
+    dsn: str = ""
+    warehouse: Path | None = None
+    build_log: str = ""
+
+    @property
+    def executable(self) -> Path:
+        """The demo's dbt utility for this engine (meltano.yml: dbt-duckdb, dbt-postgres)."""
+        return ROOT / ".meltano" / "utilities" / f"dbt-{self.engine}" / "venv" / "bin" / "dbt"
+
+    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.executable), *args, "--project-dir", str(self.project)],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    def rows(self, model: str, where: str = "") -> list[dict[str, Any]]:
+        sql = f"select * from {MODELS}.fivetran_meta__{model} {where}"
+        if self.engine == "postgres":
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.dsn, row_factory=dict_row) as conn:
+                return list(conn.execute(sql).fetchall())
+        import duckdb
+
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            result = con.execute(sql)
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+        finally:
+            con.close()
+
+
+def _env(**settings: str) -> dict[str, str]:
     drop = ("DBT_", "FIVETRAN_META_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     return env | {
-        "DBT_TARGET": "duckdb",
         "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles"),
-        "DBT_DUCKDB_PATH": str(warehouse),
-        "DBT_DUCKDB_SCHEMA": MODELS,
         "FIVETRAN_META_SOURCE_SCHEMA": "fivetran_meta",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **settings,
     }
 
 
-def _dbt(project: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(project)],
-        cwd=project,
-        env=_env(warehouse),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def _build(built: Built) -> Built:
+    for command in (["deps"], ["build"]):
+        run = built.dbt(*command)
+        assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    built.build_log = run.stdout
+    return built
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, meltano_installed: None) -> dict[str, Any]:
-    """The warehouse and consumer project after ``dbt deps`` and ``dbt build``."""
+def duck(tmp_path_factory: pytest.TempPathFactory, meltano_installed: None) -> Built:
+    """The DuckDB warehouse and consumer project after ``dbt deps`` and ``dbt build``."""
     root = tmp_path_factory.mktemp("incidents")
     warehouse = root / "warehouse.duckdb"
     fx.build(warehouse)
-    project = _consumer(root)
-    for command in (["deps"], ["build"]):
-        run = _dbt(project, warehouse, *command)
-        assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
-    return {"warehouse": warehouse, "project": project, "build": run.stdout}
+    env = _env(DBT_TARGET="duckdb", DBT_DUCKDB_PATH=str(warehouse), DBT_DUCKDB_SCHEMA=MODELS)
+    return _build(Built("duckdb", _consumer(root), env, warehouse=warehouse))
 
 
-def rows(warehouse: Path, model: str, where: str = "") -> list[dict[str, Any]]:
-    import duckdb
+@pytest.fixture(scope="module")
+def pg(
+    tmp_path_factory: pytest.TempPathFactory, meltano_installed: None, pg_dsn: str
+) -> Iterator[Built]:
+    """The same on PostgreSQL, in a database of its own (dropped afterwards)."""
+    import psycopg
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        result = con.execute(f"select * from {MODELS}.fivetran_meta__{model} {where}")
-        names = [d[0] for d in result.description]
-        return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
-    finally:
-        con.close()
-
-
-def incidents(built: dict[str, Any], cid: str) -> list[dict[str, Any]]:
-    return rows(
-        built["warehouse"], "incidents", f"where connection_id = '{cid}' order by started_at"
+    dsn = pg_dsn
+    database = f"incidents_{uuid.uuid4().hex[:10]}"
+    fx.build_postgres(dsn, database)
+    url = urlparse(dsn)
+    env = _env(
+        DBT_TARGET="postgres",
+        DBT_POSTGRES_HOST=url.hostname or "127.0.0.1",
+        DBT_POSTGRES_PORT=str(url.port or 5432),
+        DBT_POSTGRES_USER=url.username or "postgres",
+        DBT_POSTGRES_PASSWORD=url.password or "postgres",
+        DBT_POSTGRES_DATABASE=database,
+        DBT_POSTGRES_SCHEMA=MODELS,
     )
+    root = tmp_path_factory.mktemp("incidents_pg")
+    target = dsn.rsplit("/", 1)[0] + f"/{database}"
+    yield _build(Built("postgres", _consumer(root), env, dsn=target))
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{database}" with (force)')
 
 
-def test_the_recovered_connection_has_one_closed_incident_with_its_cause(built: dict) -> None:
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def built(request: pytest.FixtureRequest) -> Built:
+    """Each engine the package builds on here: DuckDB (offline) and PostgreSQL."""
+    return request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
+
+
+def incidents(built: Built, cid: str) -> list[dict[str, Any]]:
+    return built.rows("incidents", f"where connection_id = '{cid}' order by started_at")
+
+
+def test_the_recovered_connection_has_one_closed_incident_with_its_cause(built: Built) -> None:
     (incident,) = incidents(built, "c_recover")
     saw_broken, saw_healthy = fx.RUNS[1], fx.RUNS[2]
     assert incident["started_at"] <= saw_broken
@@ -158,7 +220,7 @@ def test_the_recovered_connection_has_one_closed_incident_with_its_cause(built: 
     assert incident["duration_minutes"] == minutes
 
 
-def test_open_incidents_for_the_deleted_and_the_always_broken(built: dict) -> None:
+def test_open_incidents_for_the_deleted_and_the_always_broken(built: Built) -> None:
     (gone,) = incidents(built, "c_gone")
     assert gone["is_open"] is True
     assert gone["ended_at"] is None
@@ -175,8 +237,8 @@ def test_open_incidents_for_the_deleted_and_the_always_broken(built: dict) -> No
     assert incidents(built, "c_fine") == []
 
 
-def test_reliability_per_connection_and_rollups(built: dict) -> None:
-    found = {r["connection_id"]: r for r in rows(built["warehouse"], "connection_reliability")}
+def test_reliability_per_connection_and_rollups(built: Built) -> None:
+    found = {r["connection_id"]: r for r in built.rows("connection_reliability")}
     assert set(found) == set(fx.CONNECTIONS)
     recover = found["c_recover"]
     minutes = (fx.RECOVER_SUCCEEDED_AT - fx.RECOVER_FAILED_AT).total_seconds() / 60
@@ -195,9 +257,7 @@ def test_reliability_per_connection_and_rollups(built: dict) -> None:
     assert always["uptime_7d"] == 0
     assert found["c_gone"]["open_incident_worst_health"] == "deleted"
     assert (found["c_fine"]["incidents_total"], found["c_fine"]["mtbf_minutes"]) == (0, None)
-    rollup = {
-        (r["grain"], r["grain_id"]): r for r in rows(built["warehouse"], "reliability_rollup")
-    }
+    rollup = {(r["grain"], r["grain_id"]): r for r in built.rows("reliability_rollup")}
     postgres = rollup[("service", "postgres")]
     assert (postgres["connections"], postgres["incidents_30d"]) == (3, 3)
     assert postgres["connections_with_open_incident"] == 2
@@ -207,8 +267,8 @@ def test_reliability_per_connection_and_rollups(built: dict) -> None:
     assert rollup[("service", "google_analytics")]["mttr_minutes"] is None
 
 
-def test_impact_reaches_both_models_and_the_exposure(built: dict) -> None:
-    impact = rows(built["warehouse"], "dbt_impact", "order by source_unique_id, depth")
+def test_impact_reaches_both_models_and_the_exposure(built: Built) -> None:
+    impact = built.rows("dbt_impact", "order by source_unique_id, depth")
     shop = {r["downstream_name"]: r for r in impact if r["source_name"] == "shop"}
     assert {n: (r["downstream_type"], r["depth"]) for n, r in shop.items()} == {
         "stg_orders": ("model", 1),
@@ -224,13 +284,13 @@ def test_impact_reaches_both_models_and_the_exposure(built: dict) -> None:
     assert dashboard["downstream_owner"] == "Finance"
     # Sources at risk without downstream nodes have none; healthy ones are not listed.
     assert {r["source_name"] for r in impact} == {"shop"}
-    alerts = {r["source_name"]: r for r in rows(built["warehouse"], "source_alerts")}
+    alerts = {r["source_name"]: r for r in built.rows("source_alerts")}
     assert set(alerts) == {"shop", "crm"}
     assert alerts["crm"]["at_risk_since"] == fx.RUNS[3]
 
 
-def test_the_alert_test_warns_on_the_deleted_and_broken_sources(built: dict) -> None:
-    out = built["build"]
+def test_the_alert_test_warns_on_the_deleted_and_broken_sources(built: Built) -> None:
+    out = built.build_log
     warned = [line for line in out.splitlines() if "WARN" in line and "fed_by_healthy" in line]
     assert any("crm_accounts" in line for line in warned), out[-4000:]
     assert any("shop_orders" in line for line in warned)
@@ -246,10 +306,8 @@ def test_the_alert_test_warns_on_the_deleted_and_broken_sources(built: dict) -> 
     assert "Grant SELECT on schema shop" in out
 
 
-def test_with_severity_error_the_alert_fails_the_run(built: dict) -> None:
-    run = _dbt(
-        built["project"],
-        built["warehouse"],
+def test_with_severity_error_the_alert_fails_the_run(built: Built) -> None:
+    run = built.dbt(
         "test",
         "--select",
         "source:crm source:billing",
@@ -261,11 +319,11 @@ def test_with_severity_error_the_alert_fails_the_run(built: dict) -> None:
     assert "PASS fivetran_meta_source_fed_by_healthy_connection_billing_invoices_" in run.stdout
 
 
-def test_no_model_reads_the_source_tables(built: dict) -> None:
+def test_no_model_reads_the_source_tables(duck: Built) -> None:
     # crm_public.accounts does not exist: its test ran from the package's models only.
     import duckdb
 
-    con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    con = duckdb.connect(str(duck.warehouse), read_only=True)
     try:
         found = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'crm_public'"
@@ -275,13 +333,14 @@ def test_no_model_reads_the_source_tables(built: dict) -> None:
     assert found == (0,)
 
 
-def test_the_report_lists_open_incidents_with_their_impact(built: dict, tmp_path: Path) -> None:
+def test_the_report_lists_open_incidents_with_their_impact(duck: Built, tmp_path: Path) -> None:
+    """scripts/report.py (the demo's, on DuckDB)."""
     html = tmp_path / "report.html"
     run = subprocess.run(
         [
             str(ROOT / ".venv/bin/python"),
             str(ROOT / "scripts/report.py"),
-            str(built["warehouse"]),
+            str(duck.warehouse),
             "--html",
             str(html),
         ],
