@@ -10,6 +10,7 @@ D-2 10:00, D-1 09:00, D 23:50, D+1 00:20, D+1 00:40. Connections:
   healthy at D 23:50.
 - ``c_gone`` is healthy (with a warning) until D 23:50 and deleted at D+1 00:20.
 - ``c_fine`` is healthy throughout.
+- ``c_flaky`` (not under a dbt source) is failing, syncing, then failing again: one incident.
 
 Each feeds one destination table the consumer project declares as a source. Written by
 model_fixtures.build (every raw row twice, as an append-only loader leaves them).
@@ -42,7 +43,9 @@ CONNECTIONS = {
     "c_recover": ("g_wh", "billing", ("billing_public", "invoices")),
     "c_gone": ("g_lake", "crm", ("crm_public", "accounts")),
     "c_fine": ("g_lake", "web", ("web_public", "events")),
+    "c_flaky": ("g_lake", "leads", ("leads_public", "leads")),
 }
+SERVICES = {"c_fine": "google_analytics", "c_flaky": "salesforce"}
 LISTED = {"c_gone": RUNS[:3]}
 Issue = tuple[str, str, str]
 STATUS: dict[str, list[tuple[datetime, str, list[Issue]]]] = {
@@ -59,6 +62,8 @@ STATUS: dict[str, list[tuple[datetime, str, list[Issue]]]] = {
         (RUNS[3], "deleted", []),
     ],
     "c_fine": [(RUNS[0], "healthy", [])],
+    # Failing, then syncing (a retry: neither failing nor recovered), then failing again.
+    "c_flaky": [(RUNS[0], "failing", []), (RUNS[1], "syncing", []), (RUNS[2], "failing", [])],
 }
 #: connection id -> [(start, minutes, status)].
 SYNCS = {
@@ -78,11 +83,17 @@ SYNCS = {
     ],
     "c_gone": [(at(-2, 6), 5, "COMPLETED"), (at(0, 6), 5, "COMPLETED")],
     "c_fine": [(at(day, 6), 5, "COMPLETED") for day in (-2, -1, 0, 1)],
+    "c_flaky": [
+        (at(-2, 5), 5, "COMPLETED"),
+        (at(-2, 9), 5, "FAILURE_WITH_TASK"),
+        (at(0, 12), 5, "FAILURE_WITH_TASK"),
+    ],
 }
 #: What the tests expect of c_recover's incident.
 RECOVER_FAILED_AT = at(-1, 8, 7)
 RECOVER_SUCCEEDED_AT = at(0, 23, 20)
 ALWAYS_FAILED_AT = at(-2, 8, 10)
+FLAKY_FAILED_AT = at(-2, 9, 5)
 
 
 def _in_force(cid: str, run: datetime) -> str:
@@ -104,7 +115,7 @@ def _connections(t: mf.Tables) -> None:
                 "connections",
                 id=cid,
                 group_id=group,
-                service="postgres" if cid != "c_fine" else "google_analytics",
+                service=SERVICES.get(cid, "postgres"),
                 schema=name,
                 paused=False,
                 health=health,
@@ -140,7 +151,7 @@ def _history(t: mf.Tables) -> None:
                 observed_at=observed_at,
                 health=health,
                 group_id=None if health == "deleted" else CONNECTIONS[cid][0],
-                service=None if health == "deleted" else "postgres",
+                service=None if health == "deleted" else SERVICES.get(cid, "postgres"),
                 paused=None if health == "deleted" else False,
             )
             for kind, code, message in issues:
@@ -183,7 +194,7 @@ def _syncs(t: mf.Tables) -> None:
                 outcome=outcomes[status],
                 duration_seconds=float(minutes * 60),
                 group_id=CONNECTIONS[cid][0],
-                service="postgres",
+                service=SERVICES.get(cid, "postgres"),
             )
 
 
@@ -193,7 +204,7 @@ def _tables(t: mf.Tables, catalog: str) -> None:
             "connection_tables",
             connection_id=cid,
             group_id=group,
-            service="postgres",
+            service=SERVICES.get(cid, "postgres"),
             schema_name="public",
             table_name=table,
             enabled=True,
@@ -215,7 +226,7 @@ def _tables(t: mf.Tables, catalog: str) -> None:
             "table_lineage",
             connection_id=cid,
             group_id=group,
-            service="postgres",
+            service=SERVICES.get(cid, "postgres"),
             source_schema="public",
             source_table=table,
             destination_database=catalog,
@@ -235,7 +246,7 @@ def _tables(t: mf.Tables, catalog: str) -> None:
         change_type="hashed",
         previous_observed_at=RUNS[0],
         group_id="g_lake",
-        service="postgres",
+        service="google_analytics",
         object_type="column",
         schema_name="public",
         table_name="events",
@@ -255,6 +266,7 @@ def _account(t: mf.Tables, catalog: str) -> None:
         t.add("destinations", id=gid, group_id=gid, service="duckdb", database=catalog)
     t.add("connector_types", id="postgres", name="PostgreSQL")
     t.add("connector_types", id="google_analytics", name="Google Analytics")
+    t.add("connector_types", id="salesforce", name="Salesforce")
     t.add(
         "transformation_projects",
         id="p_ok",

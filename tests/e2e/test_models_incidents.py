@@ -237,6 +237,16 @@ def test_open_incidents_for_the_deleted_and_the_always_broken(built: Built) -> N
     assert incidents(built, "c_fine") == []
 
 
+def test_a_neutral_health_neither_ends_nor_opens_an_incident(built: Built) -> None:
+    (flaky,) = incidents(built, "c_flaky")  # failing, syncing, failing: one spell
+    assert flaky["is_open"] is True
+    assert flaky["started_at"] == fx.FLAKY_FAILED_AT
+    assert flaky["first_health"] == "failing"
+    assert flaky["unhealthy_observations"] == len(fx.RUNS) - 1  # all but the syncing one
+    assert flaky["failed_syncs"] == 2
+    assert flaky["dbt_sources_affected"] == 0
+
+
 def test_reliability_per_connection_and_rollups(built: Built) -> None:
     found = {r["connection_id"]: r for r in built.rows("connection_reliability")}
     assert set(found) == set(fx.CONNECTIONS)
@@ -354,10 +364,12 @@ def test_the_report_lists_open_incidents_with_their_impact(duck: Built, tmp_path
     lines = section.strip().splitlines()[1:]
     assert [line.split()[0:3] for line in lines] == [
         ["lake", "/", "crm"],  # deleted at D+1 00:20: the latest
-        ["warehouse", "/", "shop"],
+        ["lake", "/", "leads"],  # D-2 09:05
+        ["warehouse", "/", "shop"],  # D-2 08:10
     ]
     assert lines[0].split()[3] == "deleted"
-    shop = lines[1].split()
+    assert lines[1].split()[-1] == "0"  # feeds no dbt source
+    shop = lines[2].split()
     assert shop[3] == "broken"
     assert "grant_permissions" in shop
     assert shop[-1] == "5"  # stg_orders, orders_daily, orders_in_eur, the snapshot, the exposure

@@ -5,8 +5,10 @@
     detected_at is the first observation of the spell. started_at is the earliest evidence:
     the end of the first failed sync (fivetran_meta__syncs) after the last observation
     before the spell and after the last successful sync before detected_at, else
-    detected_at. The spell ends at the first observation in a health outside the list
-    (recovered_observed_at); ended_at is the end of the first successful sync after the
+    detected_at. The spell ends at the first observation in a health of var
+    fivetran_meta_incident_recovered_health (healthy, paused: recovered_observed_at); a
+    health in neither list (syncing, rescheduled, a historical sync…) neither opens nor
+    ends one; ended_at is the end of the first successful sync after the
     spell's last unhealthy observation, when it comes before that, else
     recovered_observed_at. An incident without such an observation is open (ended_at null);
     a deleted connection's incident never closes. duration_minutes runs to ended_at, or to
@@ -18,6 +20,7 @@
     time while open). dbt_sources_affected: the dbt sources of the project this connection
     feeds (fivetran_meta__dbt_source_health). -#}
 {%- set unhealthy = fivetran_meta.incident_health_list() -%}
+{%- set recovered = fivetran_meta.sql_list(var('fivetran_meta_incident_recovered_health')) -%}
 
 with observations as (
     select
@@ -26,8 +29,34 @@ with observations as (
         o.observed_at,
         o.health,
         o.change_id,
-        case when o.health in {{ unhealthy }} then 1 else 0 end as is_unhealthy
+        case
+            when o.health in {{ unhealthy }} then 1
+            when o.health in {{ recovered }} then 0
+        end as verdict
     from {{ ref('fivetran_meta__connection_observations') }} as o
+),
+
+-- A health in neither list (syncing, rescheduled, a historical sync …) carries the state
+-- before it: a running count of verdicts groups each one with the neutral observations
+-- after it.
+carried as (
+    select
+        o.*,
+        count(o.verdict) over (
+            partition by o.connection_id
+            order by o.observed_at
+            rows between unbounded preceding and current row
+        ) as verdict_group
+    from observations as o
+),
+
+stated as (
+    select
+        c.*,
+        coalesce(
+            max(c.verdict) over (partition by c.connection_id, c.verdict_group), 0
+        ) as is_unhealthy
+    from carried as c
 ),
 
 sequenced as (
@@ -39,7 +68,7 @@ sequenced as (
         lag(o.observed_at) over (
             partition by o.connection_id order by o.observed_at
         ) as previous_observed_at
-    from observations as o
+    from stated as o
 ),
 
 -- Spells: a running count of the unhealthy observations that follow a healthy one (or
@@ -75,11 +104,11 @@ spells as (
         spell,
         max(account_id) as account_id,
         min(observed_at) as detected_at,
-        max(observed_at) as last_unhealthy_observed_at,
+        max(case when verdict = 1 then observed_at end) as last_unhealthy_observed_at,
         max(case when opens_spell = 1 then previous_observed_at end) as observed_before_at,
         max(case when nth_in_spell = 1 then health end) as first_health,
         min({{ fivetran_meta.incident_severity('health') }}) as worst_severity,
-        count(*) as unhealthy_observations
+        sum(verdict) as unhealthy_observations
     from unhealthy
     group by connection_id, spell
 ),
@@ -90,7 +119,7 @@ recoveries as (
     inner join observations as o
         on o.connection_id = s.connection_id
         and o.observed_at > s.last_unhealthy_observed_at
-        and o.is_unhealthy = 0
+        and o.verdict = 0
     group by s.connection_id, s.spell
 ),
 
