@@ -217,7 +217,17 @@ causes as (
         connection_id,
         spell,
         {{ dbt.listagg('code', "', '", 'order by kind, code') }} as cause_codes,
-        {{ dbt.listagg("coalesce(message, code)", "' | '", 'order by kind, code') }} as cause_messages,
+        {{ dbt.listagg("coalesce(message, code)", "' | '", 'order by kind, code') }} as cause_messages
+    from spell_issues
+    where recency = 1
+    group by connection_id, spell
+),
+
+-- Apart from the lists: some warehouses (Redshift) take no other aggregate beside LISTAGG.
+cause_counts as (
+    select
+        connection_id,
+        spell,
         sum(case when kind = 'task' then 1 else 0 end) as task_count,
         sum(case when kind = 'warning' then 1 else 0 end) as warning_count
     from spell_issues
@@ -268,13 +278,14 @@ select
     t.unhealthy_observations,
     ca.cause_codes,
     ca.cause_messages,
-    coalesce(ca.task_count, 0) as task_count,
-    coalesce(ca.warning_count, 0) as warning_count,
+    coalesce(cc.task_count, 0) as task_count,
+    coalesce(cc.warning_count, 0) as warning_count,
     coalesce(fs.failed_syncs, 0) as failed_syncs,
     coalesce(sf.dbt_sources_affected, 0) as dbt_sources_affected,
     t.built_at as judged_at
 from timed as t
 left join {{ ref('fivetran_meta__connection_status') }} as c on c.connection_id = t.connection_id
 left join causes as ca on ca.connection_id = t.connection_id and ca.spell = t.spell
+left join cause_counts as cc on cc.connection_id = t.connection_id and cc.spell = t.spell
 left join failed_syncs as fs on fs.connection_id = t.connection_id and fs.spell = t.spell
 left join sources_fed as sf on sf.connection_id = t.connection_id
