@@ -1,9 +1,9 @@
 """Two steps of the demo between its tap runs (see scripts/demo).
 
 ``changes``: through the simulator's admin API, what happens in an account between two
-runs: a healthy connection breaks (a task to act on), a table is disabled, another's
-sync mode changes, a new table appears in the source. The second run then has status
-history, schema changes and errors to show.
+runs: a healthy connection breaks (a task to act on), another is deleted, a table is
+disabled, another's sync mode changes, a new table appears in the source. The second
+run then has status history, a deleted connection, schema changes and errors to show.
 
 ``project``: writes a sample dbt project (the demo's stand-in for *your* project) that
 installs the package in transform/ and declares sources on Fivetran destination tables,
@@ -70,9 +70,12 @@ def changes(warehouse: str, sim_file: str) -> list[str]:
         },
     )
     done.append(f"connection {victim} broke (task 'reconnect')")
+    deleted = healthy[-1]
+    _admin(admin, "delete-connection", {"id": deleted})
+    done.append(f"connection {deleted} deleted (the second run marks it deleted)")
     by_connection: dict[str, list[tuple[str, str, str | None]]] = {}
     for connection_id, schema, table, mode in tables:
-        if connection_id != victim:
+        if connection_id not in (victim, deleted):
             by_connection.setdefault(connection_id, []).append((schema, table, mode))
     picked = [rows[0] for rows in list(by_connection.values())[:3]]
     ids = list(by_connection)[:3]
