@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -201,10 +202,12 @@ def deleted_connection_rows(con: duckdb.DuckDBPyConnection, schema: str) -> dict
     }
 
 
-def expected_counts(sim_file: str) -> dict[str, int]:
+def expected_counts(sim_file: str, start: str | None = None) -> dict[str, int]:
+    """The simulator's row counts; sync history read from ``start`` (the tap's start_date)."""
     with open(sim_file) as f:
         admin = json.load(f)["admin"]
-    with urllib.request.urlopen(f"{admin}/expected-counts", timeout=10) as resp:  # noqa: S310
+    query = f"?{urllib.parse.urlencode({'start': start})}" if start else ""
+    with urllib.request.urlopen(f"{admin}/expected-counts{query}", timeout=10) as resp:  # noqa: S310
         return json.load(resp)
 
 
@@ -321,11 +324,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("warehouse")
     parser.add_argument("--expected", help="simulator ready-file: compare row counts")
+    parser.add_argument(
+        "--expected-start", help="the tap's start_date: the sync-history window compared"
+    )
     parser.add_argument("--html", type=Path, help="also write the HTML report here")
     args = parser.parse_args()
     con = duckdb.connect(args.warehouse, read_only=True)
     counts = table_counts(con, SCHEMA)
-    expected = expected_counts(args.expected) if args.expected else {}
+    expected = expected_counts(args.expected, args.expected_start) if args.expected else {}
     print(
         "== Tables loaded (rows)"
         + ("   [simulator's own count, plus deleted connections' rows]" if expected else "")

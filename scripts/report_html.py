@@ -387,6 +387,7 @@ td, th { border: 1px solid #dadce0; padding: 3px 8px; text-align: left; }
   border: 1px solid #bdc1c6; }
 p.more { font-size: 12px; color: #5f6368; margin: 4px 0; }
 section { overflow-x: auto; }
+svg { max-width: 100%; height: auto; }  /* a wide chart shrinks: today's column stays in view */
 svg text { font-family: sans-serif; fill: #202124; }
 """
 
@@ -522,9 +523,9 @@ def render(data: ReportData) -> str:
         (
             "Uptime (hour-weighted, paused and unobserved time left out)",
             _table(
-                ("connection", "7 days", "30 days", "hours counted (7 d)"),
+                ("connection", "7 days", "30 days", "observed time (7 d)"),
                 [
-                    (a, _pct(u7), _pct(u30), round(float(h or 0), 1))
+                    (a, _pct(u7), _pct(u30), _duration(float(h or 0) * 60))
                     for a, u7, u30, h in data.uptime
                 ],
                 "table-uptime",
