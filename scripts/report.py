@@ -314,7 +314,8 @@ def incident_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ).fetchall()
     reliability = con.execute(
         f"""select grain_name, connections, incidents_30d, mttr_minutes
-            from {m("reliability_rollup")} where grain = 'service'
+            from {m("reliability_rollup")}
+            where grain = 'service' and (incidents_30d > 0 or mttr_minutes is not null)
             order by incidents_30d desc, mttr_minutes desc nulls last, grain_name"""
     ).fetchall()
     return {"incidents": incidents, "reliability": reliability}

@@ -82,7 +82,8 @@ class ReportData:
     incidents: list[tuple[str, str, Any, Any, bool, Any, Any, Any, int, Any]] = field(
         default_factory=list
     )
-    #: Per service: (service, connections, incidents in 30 days, MTTR minutes or None).
+    #: Per service with incidents: (service, connections, incidents in 30 days, MTTR
+    #: minutes or None).
     reliability: list[tuple[str, int, int, Any]] = field(default_factory=list)
 
 
@@ -487,7 +488,8 @@ def incident_sections(data: ReportData) -> list[tuple[str, str, str]]:
             "Incidents and mean time to recovery per service",
             reliability_chart(data),
             "fivetran_meta__reliability_rollup (grain service): incidents started in the last "
-            "30 days and the mean duration of closed incidents; connections in brackets.",
+            "30 days and the mean duration of closed incidents; connections in brackets. "
+            "Services without incidents are left out.",
         ),
     ]
 

@@ -379,3 +379,4 @@ def test_the_report_lists_open_incidents_with_their_impact(duck: Built, tmp_path
     assert "1 dbt source; downstream: orders_daily (model)" in page
     assert "revenue_dashboard (exposure)" in page
     assert 'data-service="postgres" data-kind="mttr_minutes"' in page
+    assert 'data-service="google_analytics"' not in page  # no incidents: left out
