@@ -86,7 +86,10 @@ def _pick(sim: Simulator, warehouse: Warehouse) -> tuple[str, str, tuple[str, st
         for r in warehouse.query(
             f"select c.id from \"{warehouse.schema}\".connections c where c.health = 'healthy' "
             f'and exists (select 1 from "{warehouse.schema}".table_lineage l '
-            "where l.connection_id = c.id and l.enabled) order by c.id"
+            "where l.connection_id = c.id and l.enabled) "
+            # two tables at least: one is disabled, another removed
+            f'and (select count(*) from "{warehouse.schema}".connection_tables t '
+            "where t.connection_id = c.id) >= 2 order by c.id"
         )
     ]
     assert len(healthy) >= 3, healthy
