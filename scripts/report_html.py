@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from html import escape
 from itertools import pairwise
 from typing import Any
@@ -350,7 +351,7 @@ def _table(
         return f'<p id="{table_id}" class="empty">none</p>'
     cells = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>"
         for row in rows[:limit]
     )
     more = (
@@ -362,6 +363,17 @@ def _table(
         f'<table id="{table_id}"><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
         + more
     )
+
+
+def _cell(value: Any) -> str:
+    """A table cell as a person reads it: times to the second, figures to one decimal."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        return f"{float(value):.1f}"
+    return str(value)
 
 
 def _pct(value: Any) -> str:
