@@ -294,7 +294,10 @@ def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
                 where is_project_failing and transformation_id is null order by 1"""
         ),
         generated_from=str(
-            con.execute("select max(last_observed_at) from " + m("connection_status")).fetchone()[0]
+            con.execute(
+                "select strftime(max(last_observed_at), '%Y-%m-%d %H:%M:%S') from "
+                + m("connection_status")
+            ).fetchone()[0]
         ),
         **incident_data(con),
     )
