@@ -1,9 +1,9 @@
 """Two steps of the demo between its tap runs (see scripts/demo).
 
 ``changes``: through the simulator's admin API, what happens in an account between two
-runs: a healthy connection breaks (a task to act on), a table is disabled, another's
-sync mode changes, a new table appears in the source. The second run then has status
-history, schema changes and errors to show.
+runs: a healthy connection breaks (a task to act on), another is deleted, a table is
+disabled, another's sync mode changes, a new table appears in the source. The second
+run then has status history, a deleted connection, schema changes and errors to show.
 
 ``project``: writes a sample dbt project (the demo's stand-in for *your* project) that
 installs the package in transform/ and declares sources on Fivetran destination tables,
@@ -19,6 +19,7 @@ import sys
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -70,9 +71,12 @@ def changes(warehouse: str, sim_file: str) -> list[str]:
         },
     )
     done.append(f"connection {victim} broke (task 'reconnect')")
+    deleted = healthy[-1]
+    _admin(admin, "delete-connection", {"id": deleted})
+    done.append(f"connection {deleted} deleted (the second run marks it deleted)")
     by_connection: dict[str, list[tuple[str, str, str | None]]] = {}
     for connection_id, schema, table, mode in tables:
-        if connection_id != victim:
+        if connection_id not in (victim, deleted):
             by_connection.setdefault(connection_id, []).append((schema, table, mode))
     picked = [rows[0] for rows in list(by_connection.values())[:3]]
     ids = list(by_connection)[:3]
@@ -125,9 +129,29 @@ def project(warehouse: str, out: Path) -> int:
                 "tables": [{"name": table} for table in sorted(set(tables))],
             }
         )
-    spec = {"version": 2, "sources": entries}
+    spec = {"version": 2, "sources": entries, **_alerts_and_exposure(entries)}
     (out / "models" / "sources.yml").write_text(json.dumps(spec, indent=1) + "\n")
     return sum(len(set(t)) for t in sources.values())
+
+
+def _alerts_and_exposure(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Put the package's alert test on every source table (severity warn: the demo's build
+    reports WARN for the sources at risk and goes on) and declare one dashboard exposure
+    on all of them, so fivetran_meta__dbt_impact has something downstream to show."""
+    alert = {"fivetran_meta.fed_by_healthy_connection": {"config": {"severity": "warn"}}}
+    for entry in entries:
+        for table in entry["tables"]:
+            table["data_tests"] = [alert]
+    refs = [f"source('{e['name']}', '{t['name']}')" for e in entries for t in e["tables"]]
+    if not refs:
+        return {}
+    dashboard = {
+        "name": "operations_dashboard",
+        "type": "dashboard",
+        "owner": {"name": "Data team", "email": "data@example.com"},
+        "depends_on": refs,
+    }
+    return {"exposures": [dashboard]}
 
 
 def main() -> int:

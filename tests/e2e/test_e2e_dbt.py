@@ -86,10 +86,13 @@ def _pick(sim: Simulator, warehouse: Warehouse) -> tuple[str, str, tuple[str, st
         for r in warehouse.query(
             f"select c.id from \"{warehouse.schema}\".connections c where c.health = 'healthy' "
             f'and exists (select 1 from "{warehouse.schema}".table_lineage l '
-            "where l.connection_id = c.id and l.enabled) order by c.id"
+            "where l.connection_id = c.id and l.enabled) "
+            # two tables at least: one is disabled, another removed
+            f'and (select count(*) from "{warehouse.schema}".connection_tables t '
+            "where t.connection_id = c.id) >= 2 order by c.id"
         )
     ]
-    assert len(healthy) >= 2, healthy
+    assert len(healthy) >= 3, healthy
     to_break, kept = healthy[0], healthy[1]
     schema, table = warehouse.query(
         f'select schema_name, table_name from "{warehouse.schema}".connection_tables '
@@ -148,6 +151,17 @@ def _syncs_per_day(sim: Simulator) -> Counter[tuple[str, str]]:
     return per_day
 
 
+def _deletable(sim: Simulator, warehouse: Warehouse, taken: set[str]) -> str:
+    """A healthy connection to delete in Fivetran between the runs (not one of the other two)."""
+    ids = [
+        r[0]
+        for r in warehouse.query(
+            f"select id from \"{warehouse.schema}\".connections where health = 'healthy' order by id"
+        )
+    ]
+    return next(cid for cid in ids if cid not in taken)
+
+
 BLOCKED_BY = {
     "agent_offline": "hybrid_deployment_agent:",
     "proxy_down": "proxy_agent:",
@@ -174,6 +188,42 @@ def _assert_broken_blocked_and_scoped(
     assert {r["account_id"] for r in status.values()} == {sim.dataset.account["account_id"]}
 
 
+def _assert_sync_metrics(
+    warehouse: Warehouse, sim: Simulator, webhook_only: tuple[str, datetime], deleted: str
+) -> None:
+    """sync_metrics against the simulator (the deleted connection's history is gone there)."""
+    kept, webhook_only_start = webhook_only
+    # sync_metrics: syncs per connection and day equal the simulator's, plus the one sync
+    # known only from webhooks; the sync_end of a listed sync is not counted again.
+    # Days without syncs are rows with zeros, from each connection's first day to today.
+    metrics = _rows(warehouse, "sync_metrics", f"where connection_id <> '{deleted}'")
+    got = {(r["connection_id"], r["sync_day"].isoformat()): r["syncs"] for r in metrics}
+    truth = _syncs_per_day(sim)
+    truth[(kept, webhook_only_start.date().isoformat())] += 1
+    assert {k: v for k, v in got.items() if v} == dict(truth)
+    build_day = datetime.now(timezone.utc).date()
+    for cid in {cid for cid, _ in got}:
+        days = sorted(day for c, day in got if c == cid)
+        first = datetime.fromisoformat(days[0]).date()
+        assert days == [
+            (first + timedelta(d)).isoformat() for d in range((build_day - first).days + 1)
+        ]
+    (only,) = _rows(warehouse, "syncs", "where known_from = 'webhook_events'")
+    assert (only["connection_id"], only["outcome"], only["duration_seconds"]) == (
+        kept,
+        "succeeded",
+        300,
+    )
+    assert sum(r["syncs_from_webhooks_only"] for r in metrics) == 1
+    failed_truth = sum(
+        1
+        for cid in sim.dataset.connections
+        for item in sim.sync_history(cid, START, sim.now)
+        if item["status"] in ("FAILURE", "FAILURE_WITH_TASK")
+    )
+    assert sum(r["syncs_failed"] for r in metrics) == failed_truth > 0
+
+
 def test_models_answer_what_the_simulator_holds(
     sim: Simulator, warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -191,6 +241,9 @@ def test_models_answer_what_the_simulator_holds(
         table,
     )[0]
     sim.edit_table(kept, gone_schema, gone_table, remove=True)
+    deleted = _deletable(sim, warehouse, {to_break, kept})
+    first_run = warehouse.query(f'select max(observed_at) from "{warehouse.schema}".connections')
+    sim.delete_connection(deleted)
     inbox = tmp_path / "inbox.sqlite"
     webhook_only_start = _webhooks(sim, inbox, kept)
 
@@ -209,30 +262,15 @@ def test_models_answer_what_the_simulator_holds(
 
     # connection_status: the simulator's broken connections, and the one broken just now.
     status = {r["connection_id"]: r for r in _rows(warehouse, "connection_status")}
-    assert set(status) == set(sim.dataset.connections)
+    assert set(status) == set(sim.dataset.connections) | {deleted}
     _assert_broken_blocked_and_scoped(sim, status, to_break)
+    # The connection deleted between the runs: deleted, at risk, last observed by run one.
+    gone = status[deleted]
+    assert (gone["health"], gone["is_at_risk"]) == ("deleted", True)
+    assert gone["last_observed_at"] == first_run[0][0]
+    assert warehouse.count("tap_runs") == 2
 
-    # sync_metrics: syncs per connection and day equal the simulator's, plus the one sync
-    # known only from webhooks; the sync_end of a listed sync is not counted again.
-    metrics = _rows(warehouse, "sync_metrics")
-    got = {(r["connection_id"], r["sync_day"].isoformat()): r["syncs"] for r in metrics}
-    truth = _syncs_per_day(sim)
-    truth[(kept, webhook_only_start.date().isoformat())] += 1
-    assert got == dict(truth)
-    (only,) = _rows(warehouse, "syncs", "where known_from = 'webhook_events'")
-    assert (only["connection_id"], only["outcome"], only["duration_seconds"]) == (
-        kept,
-        "succeeded",
-        300,
-    )
-    assert sum(r["syncs_from_webhooks_only"] for r in metrics) == 1
-    failed_truth = sum(
-        1
-        for cid in sim.dataset.connections
-        for item in sim.sync_history(cid, START, sim.now)
-        if item["status"] in ("FAILURE", "FAILURE_WITH_TASK")
-    )
-    assert sum(r["syncs_failed"] for r in metrics) == failed_truth > 0
+    _assert_sync_metrics(warehouse, sim, (kept, webhook_only_start), deleted)
 
     # connection_daily_health: today holds the old health, then broken.
     (today,) = _rows(
@@ -243,7 +281,9 @@ def test_models_answer_what_the_simulator_holds(
     assert today["health_values_seen"] == 2
     assert today[f"hours_{before}"] > 0
     assert today["hours_broken"] >= 0
-    assert (today["main_health"], today["last_health"]) == (before, "broken")
+    # The main health is the longer one (each snapshot holds until the next run or build).
+    longest = max((before, "broken"), key=lambda h: today[f"hours_{h}"])
+    assert (today["main_health"], today["last_health"]) == (longest, "broken")
     last_run = warehouse.query(f'select max(observed_at) from "{warehouse.schema}".connections')
     assert today["day"] == last_run[0][0].date()
 
@@ -275,8 +315,12 @@ def test_models_answer_what_the_simulator_holds(
         True,
     )
 
+    # One row per transformation, and one per project no transformation uses.
     transformations = _rows(warehouse, "transformation_status")
-    assert len(transformations) == sim.expected_counts()["transformations"]
+    used = {r["project_id"] for r in transformations if r["transformation_id"]}
+    unused = [r for r in transformations if r["transformation_id"] is None]
+    assert len(transformations) - len(unused) == sim.expected_counts()["transformations"]
+    assert len(unused) == len(set(sim.dataset.projects) - used), sim.dataset.projects
 
     _consumer_sees_sources_at_risk(warehouse, sim, tmp_path, to_break, kept)
 

@@ -92,6 +92,18 @@ def test_every_table_in_duckdb_matches_the_simulator_and_dbt_builds_on_it(
     assert status.fetchone() == (expected["connections"], len(_healths(con)))
     synced = con.execute(f"select sum(syncs) from {models}sync_metrics").fetchone()[0]
     assert synced == expected["sync_history"]
+    # Two tap runs (dbt's and the loader's again), each logged once, each a complete listing.
+    runs = con.execute(
+        "select count(*), bool_and(connections_listing_complete) from fivetran_meta.tap_runs"
+    )
+    assert runs.fetchone() == (2, True)
+    uptime = con.execute(f"select count(*) from {models}connection_uptime").fetchone()[0]
+    assert uptime == expected["connections"]
+    unused = con.execute(
+        f"select count(*) from {models}transformation_status where transformation_id is null"
+    ).fetchone()[0]
+    transformations = con.execute(f"select count(*) from {models}transformation_status")
+    assert transformations.fetchone()[0] == expected["transformations"] + unused
     health_counts = dict(
         con.execute(f"select health, count(*) from {models}connection_status group by 1").fetchall()
     )

@@ -15,3 +15,12 @@
     true
   {%- endif -%}
 {%- endmacro %}
+
+{#- A boolean expression: the target flagged this row deleted (_sdc_deleted_at). -#}
+{% macro flagged_deleted(relation, alias) -%}
+  {%- if execute and fivetran_meta.has_column(relation, '_sdc_deleted_at') -%}
+    ({{ alias }}._sdc_deleted_at is not null)
+  {%- else -%}
+    (1 = 0)
+  {%- endif -%}
+{%- endmacro %}

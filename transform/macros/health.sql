@@ -34,9 +34,10 @@
 
 {#- True for health values at risk (var fivetran_meta_at_risk_health). -#}
 {% macro is_at_risk(column) -%}
-  coalesce({{ column }} in (
-    {%- for value in var('fivetran_meta_at_risk_health') -%}
-      '{{ value }}'{{ ", " if not loop.last }}
-    {%- endfor -%}
-  ), false)
+  coalesce({{ column }} in {{ fivetran_meta.sql_list(var('fivetran_meta_at_risk_health')) }}, false)
+{%- endmacro %}
+
+{#- Health values that have hours (every one but deleted, a point in time). -#}
+{% macro health_values_with_hours() -%}
+  {{ return(fivetran_meta.health_values() | reject('equalto', 'deleted') | list) }}
 {%- endmacro %}

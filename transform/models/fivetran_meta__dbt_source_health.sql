@@ -41,8 +41,8 @@ with dbt_sources as (
 
 lineage as (
     select *
-    from {{ table_lineage }} as l
-    where l.enabled and {{ fivetran_meta.not_deleted(table_lineage, 'l') }}
+    from {{ fivetran_meta.deduped_source('table_lineage', ['connection_id', 'source_schema', 'source_table']) }} as l
+    where {{ fivetran_meta.not_deleted(table_lineage, 'l') }}
 ),
 
 fed as (
@@ -50,7 +50,12 @@ fed as (
         s.source_unique_id,
         l.connection_id,
         l.destination_fqn,
-        l.source_schema || '.' || l.source_table as fivetran_source_table
+        l.source_schema || '.' || l.source_table as fivetran_source_table,
+        coalesce(l.enabled, false) as is_table_enabled,
+        case
+            when l.schema_enabled = false then 'schema_disabled'
+            when not coalesce(l.enabled, false) then 'table_disabled'
+        end as disabled_reason
     from dbt_sources as s
     inner join lineage as l
         on lower(l.destination_schema) = lower(s.source_schema)
@@ -71,6 +76,7 @@ select
     f.connection_id is not null as is_fed_by_fivetran,
     f.connection_id,
     f.fivetran_source_table,
+    f.is_table_enabled,
     c.connection_name,
     c.service,
     c.health,
@@ -79,7 +85,12 @@ select
     c.last_success_at,
     c.minutes_since_success,
     c.task_codes,
-    {{ fivetran_meta.is_at_risk('c.health') }} as is_at_risk
+    c.is_sync_stuck,
+    f.disabled_reason is not null or {{ fivetran_meta.is_at_risk('c.health') }} as is_at_risk,
+    coalesce(
+        f.disabled_reason,
+        case when {{ fivetran_meta.is_at_risk('c.health') }} then c.health end
+    ) as risk_reason
 from dbt_sources as s
 left join fed as f on f.source_unique_id = s.source_unique_id
 left join {{ ref('fivetran_meta__connection_status') }} as c on c.connection_id = f.connection_id

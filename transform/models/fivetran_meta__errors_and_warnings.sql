@@ -1,53 +1,70 @@
 {#- Each task (blocking problem) and warning code a connection has shown, from
-    connection_status_history: when it was first and last seen, whether it is still
-    open (in the connection's latest status), and its current message when open. -#}
-{%- set connections = source('fivetran_meta', 'connections') -%}
+    connection_status_issues (one row per code of each connection_status_history row)
+    at every observation of fivetran_meta__connection_observations: first_seen_at and
+    last_seen_at are the first and last observations where the code was present,
+    closed_at the first observation without it (a deleted connection's codes close at its
+    deletion), is_open whether the latest observation shows it, message its latest text. -#}
 
-with statuses as (
+with observations as (
+    select * from {{ ref('fivetran_meta__connection_observations') }}
+),
+
+issues as (
+    select connection_id, change_id, kind, code, message
+    from {{ fivetran_meta.deduped_source('connection_status_issues', ['connection_id', 'change_id', 'kind', 'code'], 'observed_at') }} as i
+),
+
+present as (
     select
-        h.*,
-        coalesce(
-            lead(h.observed_at) over (partition by h.connection_id order by h.observed_at),
-            greatest(r.last_run, h.observed_at)
-        ) as valid_to,
-        row_number() over (partition by h.connection_id order by h.observed_at desc) as recency
-    from {{ source('fivetran_meta', 'connection_status_history') }} as h
-    cross join (select max(observed_at) as last_run from {{ connections }}) as r
+        o.connection_id,
+        i.kind,
+        i.code,
+        i.change_id,
+        i.message,
+        o.observed_at,
+        o.is_latest,
+        row_number() over (
+            partition by o.connection_id, i.kind, i.code order by o.observed_at desc
+        ) as recency
+    from observations as o
+    inner join issues as i
+        on i.connection_id = o.connection_id and i.change_id = o.change_id
 ),
 
-codes as (
-    select s.connection_id, 'task' as kind, t.value as code, s.observed_at, s.valid_to, s.recency
-    from statuses as s
-    {{ fivetran_meta.string_array_rows('s.task_codes', 't') }}
-    union all
-    select s.connection_id, 'warning', w.value, s.observed_at, s.valid_to, s.recency
-    from statuses as s
-    {{ fivetran_meta.string_array_rows('s.warning_codes', 'w') }}
+spans as (
+    select
+        connection_id,
+        kind,
+        code,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(distinct change_id) as status_rows_with_it,
+        count(*) as observations_with_it,
+        max(case when is_latest then 1 else 0 end) = 1 as is_open,
+        max(case when recency = 1 then message end) as message
+    from present
+    group by connection_id, kind, code
 ),
 
-current_messages as (
-    select c.id as connection_id, 'task' as kind, t.item ->> 'code' as code,
-        max(t.item ->> 'message') as message
-    from {{ connections }} as c
-    {{ fivetran_meta.json_array_rows("c.status -> 'tasks'", 't') }}
-    group by c.id, t.item ->> 'code'
-    union all
-    select c.id, 'warning', w.item ->> 'code', max(w.item ->> 'message')
-    from {{ connections }} as c
-    {{ fivetran_meta.json_array_rows("c.status -> 'warnings'", 'w') }}
-    group by c.id, w.item ->> 'code'
+closings as (
+    select s.connection_id, s.kind, s.code, min(o.observed_at) as closed_at
+    from spans as s
+    inner join observations as o
+        on o.connection_id = s.connection_id and o.observed_at > s.last_seen_at
+    group by s.connection_id, s.kind, s.code
 )
 
 select
-    codes.connection_id,
-    codes.kind,
-    codes.code,
-    min(codes.observed_at) as first_seen_at,
-    max(codes.valid_to) as last_seen_at,
-    count(*) as status_rows_with_it,
-    max(case when codes.recency = 1 then 1 else 0 end) = 1 as is_open,
-    max(case when codes.recency = 1 then m.message end) as message
-from codes
-left join current_messages as m
-    on m.connection_id = codes.connection_id and m.kind = codes.kind and m.code = codes.code
-group by codes.connection_id, codes.kind, codes.code
+    s.connection_id,
+    s.kind,
+    s.code,
+    s.first_seen_at,
+    s.last_seen_at,
+    case when not s.is_open then c.closed_at end as closed_at,
+    s.status_rows_with_it,
+    s.observations_with_it,
+    s.is_open,
+    s.message
+from spans as s
+left join closings as c
+    on c.connection_id = s.connection_id and c.kind = s.kind and c.code = s.code

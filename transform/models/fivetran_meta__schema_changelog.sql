@@ -1,34 +1,34 @@
 {#- Tables and listed columns enabled, disabled, added, removed, or whose sync mode or
     hashing changed, with the run that observed it (from schema_changes). The tap keeps
     no names for removed objects, only their key: the names come back here from the last
-    connection_tables / connection_columns row with the same key (those rows stay in the
-    warehouse unless the target hard-deletes them). -#}
+    connection_tables / connection_columns row with the same object_key (the tap writes
+    that key on those rows; they stay in the warehouse unless the target hard-deletes
+    them). -#}
 
 with changes as (
-    select * from {{ source('fivetran_meta', 'schema_changes') }}
+    select *
+    from {{ fivetran_meta.deduped_source('schema_changes', ['connection_id', 'object_key', 'observed_at', 'change_type']) }} as s
 ),
 
 table_names as (
     select
         connection_id,
-        {{ fivetran_meta.object_key(['schema_name', 'table_name']) }} as object_key,
+        object_key,
         max(schema_name) as schema_name,
         max(table_name) as table_name
-    from {{ source('fivetran_meta', 'connection_tables') }}
-    group by connection_id, {{ fivetran_meta.object_key(['schema_name', 'table_name']) }}
+    from {{ fivetran_meta.deduped_source('connection_tables', ['connection_id', 'schema_name', 'table_name']) }} as t
+    group by connection_id, object_key
 ),
 
 column_names as (
     select
         connection_id,
-        {{ fivetran_meta.object_key(['schema_name', 'table_name', 'column_name']) }} as object_key,
+        object_key,
         max(schema_name) as schema_name,
         max(table_name) as table_name,
         max(column_name) as column_name
-    from {{ source('fivetran_meta', 'connection_columns') }}
-    group by
-        connection_id,
-        {{ fivetran_meta.object_key(['schema_name', 'table_name', 'column_name']) }}
+    from {{ fivetran_meta.deduped_source('connection_columns', ['connection_id', 'schema_name', 'table_name', 'column_name']) }} as c
+    group by connection_id, object_key
 ),
 
 named as (
@@ -72,8 +72,9 @@ select
     n.previous_hashed,
     n.hashed
 from named as n
-left join {{ source('fivetran_meta', 'connections') }} as c on c.id = n.connection_id
-left join {{ source('fivetran_meta', 'table_lineage') }} as l
+left join {{ fivetran_meta.deduped_source('connections', ['id'], 'observed_at') }} as c
+    on c.id = n.connection_id
+left join {{ fivetran_meta.deduped_source('table_lineage', ['connection_id', 'source_schema', 'source_table']) }} as l
     on l.connection_id = n.connection_id
     and l.source_schema = n.known_schema_name
     and l.source_table = n.known_table_name

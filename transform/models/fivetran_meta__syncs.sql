@@ -8,13 +8,21 @@
 {%- set tolerance = var('fivetran_meta_webhook_match_seconds') -%}
 
 with history as (
+    -- A sync read while running and again once ended has two rows on an append-only
+    -- loader: the ended one wins.
     select
         connection_id,
         started_at,
         ended_at,
+        upper(status) as status,
         outcome,
         duration_seconds
-    from {{ source('fivetran_meta', 'sync_history') }}
+    from {{ fivetran_meta.deduped_source('sync_history', ['connection_id', 'started_at'], 'ended_at') }} as h
+),
+
+events as (
+    select *
+    from {{ fivetran_meta.deduped_source('webhook_events', ['event_id'], 'received_at') }} as e
 ),
 
 webhook_ends as (
@@ -26,7 +34,7 @@ webhook_ends as (
                 partition by e.connection_id, coalesce(e.sync_id, e.event_id)
                 order by e.created, e.seq
             ) as nth
-        from {{ source('fivetran_meta', 'webhook_events') }} as e
+        from events as e
         where e.event = 'sync_end' and e.connection_id is not null and e.created is not null
     ) as ranked
     where nth = 1
@@ -34,7 +42,7 @@ webhook_ends as (
 
 webhook_starts as (
     select connection_id, sync_id, min(created) as started_at
-    from {{ source('fivetran_meta', 'webhook_events') }}
+    from events
     where event = 'sync_start' and sync_id is not null
     group by connection_id, sync_id
 ),
@@ -76,6 +84,7 @@ webhook_only as (
         w.connection_id,
         s.started_at,
         w.ended_at,
+        upper(w.status) as status,
         case
             when upper(w.status) in ('SUCCESSFUL', 'COMPLETED', 'SUCCESS_WITH_TASK') then 'succeeded'
             when upper(w.status) in ('FAILURE', 'FAILURE_WITH_TASK') then 'failed'
@@ -100,6 +109,7 @@ select
     connection_id,
     started_at,
     ended_at,
+    status,
     outcome,
     cast(duration_seconds as {{ dbt.type_float() }}) as duration_seconds,
     'sync_history' as known_from
@@ -109,6 +119,7 @@ select
     connection_id,
     started_at,
     ended_at,
+    status,
     outcome,
     cast(duration_seconds as {{ dbt.type_float() }}),
     'webhook_events'
