@@ -40,3 +40,31 @@ def _no_tap_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TAP_FIVETRAN_META_"):
             monkeypatch.delenv(name)
+
+
+#: Fixtures that bring PostgreSQL, Meltano or dbt: only tests marked e2e may use them.
+E2E_FIXTURES = frozenset({"pg_dsn", "meltano_installed", "warehouse"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fast tier is chosen by marker: a test using an e2e fixture must say e2e."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("e2e") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests using PostgreSQL, Meltano or dbt fixtures must be marked e2e: "
+            + ", ".join(unmarked)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _no_postgres_outside_e2e(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test not marked e2e cannot reach the throwaway PostgreSQL (the --fast tier)."""
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.delenv("FTM_TEST_PG_DSN", raising=False)
