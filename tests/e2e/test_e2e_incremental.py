@@ -113,6 +113,13 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
 ) -> None:
     sim = past_sim
     start = START
+    # The last connection's history never comes while the first run lives: the run is
+    # still going whenever the kill lands (on a loaded machine too), and cannot have
+    # written every row. (The first rule that matches a request applies.)
+    last = _listed_connection_ids(sim)[-1]
+    sim.add_fault(
+        FaultRule(path=rf"/connections/{last}/sync-history$", kind="latency", delay_s=600)
+    )
     sim.add_fault(FaultRule(path=r"/sync-history$", kind="latency", delay_s=0.15))
     env = _env(
         sim,
@@ -149,6 +156,20 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
         bookmark = datetime.fromisoformat(partition["replication_key_value"].replace("Z", "+00:00"))
         assert START - timedelta(hours=1) <= bookmark <= now
     del stderr
+
+
+def _listed_connection_ids(sim: Simulator) -> list[str]:
+    """The connection ids in the order the API lists them (the order the tap reads)."""
+    import requests
+
+    response = requests.get(
+        f"{sim.url}/connections",
+        params={"limit": 1000},
+        auth=(sim.config.api_key, sim.config.api_secret),
+        timeout=30,
+    )
+    response.raise_for_status()
+    return [item["id"] for item in response.json()["data"]["items"]]
 
 
 def _wait_for_rows_then_find_tap(warehouse: Warehouse, process: subprocess.Popen[str]) -> int:
