@@ -116,7 +116,7 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
     # The last connection's history never comes while the first run lives: the run is
     # still going whenever the kill lands (on a loaded machine too), and cannot have
     # written every row. (The first rule that matches a request applies.)
-    last = _listed_connection_ids(sim)[-1]
+    last = _last_listed_with_history(sim, START)
     sim.add_fault(
         FaultRule(path=rf"/connections/{last}/sync-history$", kind="latency", delay_s=600)
     )
@@ -158,18 +158,22 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
     del stderr
 
 
-def _listed_connection_ids(sim: Simulator) -> list[str]:
-    """The connection ids in the order the API lists them (the order the tap reads)."""
+def _last_listed_with_history(sim: Simulator, start: datetime) -> str:
+    """The last connection the API lists (the tap reads in that order) that has syncs
+    since ``start``: holding its history back keeps rows from the first run."""
     import requests
 
-    response = requests.get(
-        f"{sim.url}/connections",
-        params={"limit": 1000},
-        auth=(sim.config.api_key, sim.config.api_secret),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return [item["id"] for item in response.json()["data"]["items"]]
+    auth = (sim.config.api_key, sim.config.api_secret)
+    listed = requests.get(f"{sim.url}/connections", params={"limit": 1000}, auth=auth, timeout=30)
+    listed.raise_for_status()
+    window = {"start_time": format_timestamp(start), "end_time": format_timestamp(sim.now)}
+    for item in reversed(listed.json()["data"]["items"]):
+        history = requests.get(
+            f"{sim.url}/connections/{item['id']}/sync-history", params=window, auth=auth, timeout=30
+        )
+        if history.ok and history.json()["data"]["items"]:
+            return str(item["id"])
+    raise AssertionError("no connection has syncs in the window")
 
 
 def _wait_for_rows_then_find_tap(warehouse: Warehouse, process: subprocess.Popen[str]) -> int:
