@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 import requests_mock
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import api_fixtures
+
+# Property tests check properties, not speed: no per-example deadline and no "too slow"
+# health check, which fail by chance on a loaded machine (both cores busy, xdist workers).
+settings.register_profile(
+    "tap-fivetran-meta", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("tap-fivetran-meta")
 
 
 @pytest.fixture

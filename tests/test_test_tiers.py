@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import conftest
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _root_conftest() -> Any:
+    """tests/conftest.py itself (``import conftest`` may find another folder's)."""
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "tests" / "conftest.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class FakeItem:
@@ -29,8 +38,8 @@ def test_a_test_using_postgres_or_meltano_must_be_marked_e2e() -> None:
         FakeItem("tests/test_c.py::forgot", ["warehouse", "pg_dsn"], e2e=False),
     ]
     with pytest.raises(pytest.UsageError, match=r"must be marked e2e: tests/test_c.py::forgot$"):
-        conftest.pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
-    conftest.pytest_collection_modifyitems(None, items[:2])  # type: ignore[arg-type]
+        _root_conftest().pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
+    _root_conftest().pytest_collection_modifyitems(None, items[:2])  # type: ignore[arg-type]
 
 
 def test_unmarked_tests_cannot_reach_postgres() -> None:
