@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 import threading
 from datetime import timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
@@ -73,6 +74,8 @@ ITEMS_JSONPATH = "$.data.items[*]"
 #: First element of the prefetcher keys of whole account-level lists.
 LIST_KEY = "list"
 _TOLERATED_ATTR = "_fivetran_tolerated"
+#: Set on requests whose caller counts a vanished object itself (see _get).
+_CALLER_COUNTS_ATTR = "_fivetran_caller_counts"
 #: Skip reason of an object whose answer said Success without a ``data`` object.
 MALFORMED_ANSWER = "MalformedAnswer"
 #: Primary-key columns the tap sets on every row itself, after the checks below
@@ -184,6 +187,8 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         super().__init__(*args, **kwargs)
         self._warned: set[str] = set()
         self.skip_counts: dict[str, int] = {}
+        #: Details read for this stream's rows that could not be had: (what, reason) -> n.
+        self.missing_details: dict[tuple[str, str], int] = {}
         self._resource_unavailable = False
         #: Malformed API data seen (skipped items, nulled fields): reason -> count.
         self.malformed_counts: dict[str, int] = {}
@@ -285,29 +290,39 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         return self.fetch_data_or_reason(path, context)[0]
 
     def fetch_data_or_reason(
-        self, path: str, context: Context | None
+        self, path: str, context: Context | None, *, detail_of: str | None = None
     ) -> tuple[dict[str, Any] | None, str | None]:
         """Like :meth:`fetch_data`, also saying why there is no data (thread-safe).
+
+        Args:
+            path: The object's path.
+            context: The stream context.
+            detail_of: What the object adds to rows written anyway (e.g. "destination
+                details"): a miss is counted in ``missing_details`` under it, not as a
+                skipped parent.
 
         Returns:
             ``(data, None)``, or ``(None, reason)`` where reason is Fivetran's
             ``NotFound*`` code or ``MalformedAnswer`` (both already counted in
-            ``skip_counts``), or "unavailable".
+            ``skip_counts`` or ``missing_details``), or "unavailable".
         """
+        count = self.count_skip if detail_of is None else partial(self.count_missing, detail_of)
         try:
             response, tolerated = self._get(path, context)
         except FivetranAPIError as exc:
             if exc.status == 404 and is_not_found_code(exc.code):
-                self.count_skip(exc.code or "NotFound")
+                count(exc.code or "NotFound")
                 self.logger.info("Skipping one object in '%s': %s", self.name, exc)
                 return None, exc.code or "NotFound"
             raise
         if tolerated:
+            if is_not_found_code(tolerated):
+                count(tolerated)  # one object vanished (see _handle_client_error)
             return None, tolerated
         try:
             return data_object(response_payload(response)), None
         except MalformedEnvelopeError as exc:
-            self.count_skip(MALFORMED_ANSWER)
+            count(MALFORMED_ANSWER)
             with self._bookkeeping:
                 self._malformed_skipped = True
             self.warn_once(
@@ -334,6 +349,7 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
             params=params or {},
             headers={"Accept": accept_header_for(path)},
         )
+        setattr(prepared, _CALLER_COUNTS_ATTR, True)  # a vanished object: the caller counts
         response = self._budgeted_request(prepared, context)
         tolerated = response.__dict__.get(_TOLERATED_ATTR)
         return response, (str(tolerated) if tolerated else None)
@@ -365,6 +381,8 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
                 query["cursor"] = paginator.current_value
             response, tolerated = self._get(path, context, query)
             if tolerated:
+                if is_not_found_code(tolerated):
+                    self.count_skip(tolerated)  # one object vanished
                 return items, tolerated
             page = self.page_items(response)
             items.extend(page)
@@ -621,9 +639,13 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
                 "or expired, and the account's plan must include REST API access."
             )
             raise FivetranAuthError(msg, status=status, code=code)
-        if status == 404 and self.tolerate_not_found and is_not_found_code(code):
+        vanished = is_not_found_code(code) and (
+            self.tolerate_not_found or self._is_detail_request(response)
+        )
+        if status == 404 and vanished:
             self._tolerate(response, whole_resource=False, reason=code or "NotFound")
-            self.count_skip(code or "NotFound")
+            if not getattr(response.request, _CALLER_COUNTS_ATTR, False):
+                self.count_skip(code or "NotFound")
             self.logger.info("Skipping one parent in '%s': %s", self.name, summary)
             return
         if self.optional_resource and status in {403, 404}:
@@ -647,6 +669,15 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         hint = api_url_hint(self.url_base) if status == 404 else ""
         raise FivetranAPIError(f"Request failed: {summary}{hint}", status=status, code=code)
 
+    def _is_detail_request(self, response: requests.Response) -> bool:
+        """Whether the request was for one listed object, not the stream's own list.
+
+        A ``NotFound`` there means that object vanished since it was listed (one
+        skipped object), never that the whole resource is unavailable to the key.
+        """
+        listed = urlparse(f"{self.url_base}{self.path}").path.rstrip("/")
+        return urlparse(response.url).path.rstrip("/") != listed
+
     def _tolerate(
         self, response: requests.Response, *, whole_resource: bool, reason: str = "unavailable"
     ) -> None:
@@ -667,6 +698,28 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
         """Count one skipped parent for the end-of-run summary line."""
         with self._bookkeeping:
             self.skip_counts[reason] = self.skip_counts.get(reason, 0) + 1
+
+    def count_missing(self, what: str, reason: str) -> None:
+        """Count one detail (``what``) this stream's rows were written without."""
+        with self._bookkeeping:
+            key = (what, reason)
+            self.missing_details[key] = self.missing_details.get(key, 0) + 1
+
+    def log_missing_details(self) -> None:
+        """One line per kind of detail the rows lack; a warning only if not vanished."""
+        by_what: dict[str, dict[str, int]] = {}
+        for (what, reason), count in sorted(self.missing_details.items()):
+            by_what.setdefault(what, {})[reason] = count
+        for what, reasons in by_what.items():
+            vanished = all(is_not_found_code(reason) for reason in reasons)
+            self.logger.log(
+                logging.INFO if vanished else logging.WARNING,
+                "Stream '%s': %d %s could not be read (%s); its rows were written without them.",
+                self.name,
+                sum(reasons.values()),
+                what,
+                ", ".join(f"{k}={v}" for k, v in reasons.items()),
+            )
 
     # --- retries ------------------------------------------------------------------------
 
@@ -782,6 +835,7 @@ class FivetranStream(AccountScoped, MessageHooks, RESTStream[str | None]):
 
     def log_skips(self) -> None:
         """Log one summary line of the parents this stream skipped, if any."""
+        self.log_missing_details()
         if self.skip_counts:
             summary = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
             self.logger.warning("Stream '%s' skipped parents: %s", self.name, summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import logging
 import os
@@ -26,10 +27,12 @@ from tap_fivetran_meta.api.http_session import ApiSession
 from tap_fivetran_meta.api.ratelimit import RateBudget
 from tap_fivetran_meta.api.redirects import apply_redirect_policy
 from tap_fivetran_meta.api.transport import MEBIBYTE, BoundedAdapter
-from tap_fivetran_meta.client import MALFORMED_ANSWER
+from tap_fivetran_meta.client import MALFORMED_ANSWER, FivetranStream
 from tap_fivetran_meta.rules.config_checks import (
     env_config_errors,
+    env_setting_names,
     semantic_config_errors,
+    unknown_settings_warning,
     without_secret_values,
 )
 from tap_fivetran_meta.rules.filters import Filters
@@ -52,7 +55,7 @@ from tap_fivetran_meta.runtime.input_files import (
     drop_outdated_bookmarks,
     read_config_file,
     read_json_file,
-    unwrap_meltano_state,
+    unwrap_saved_state,
 )
 from tap_fivetran_meta.runtime.log_levels import install_log_filters, install_secret_mask
 from tap_fivetran_meta.runtime.message_volume import (
@@ -77,7 +80,6 @@ from tap_fivetran_meta.streams import STREAM_TYPES
 from tap_fivetran_meta.streams.core import (
     AccountStream,
     ConnectionsStream,
-    DestinationsStream,
 )
 
 if sys.version_info >= (3, 12):
@@ -100,6 +102,8 @@ TEST_ACCOUNT_ONLY = "account"
 DEFAULT_STATE_PRUNE_DAYS = 30
 #: The receiver's webhook secret, masked by the tap too when it is in the environment.
 WEBHOOK_SECRET_ENV = "FIVETRAN_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+#: How a destination's detail read is named when it fails (see _destination_fetch).
+DESTINATION_DETAILS = "destination details"
 
 
 def _list_of_strings(name: str, description: str) -> th.Property:
@@ -315,6 +319,8 @@ class TapFivetranMeta(TapHooks, Tap):
     last_schema_config: LastSchemaConfig | None = None
     #: The --state input as STATE would write it: a STATE repeating it is not written.
     _input_state_encoded = encode_message({"bookmarks": {}})
+    #: A Test Connection (``--test``): one record per stream, a few dozen requests at most.
+    connection_test = False
 
     # --- run-wide shared objects ---------------------------------------------------------
 
@@ -380,7 +386,13 @@ class TapFivetranMeta(TapHooks, Tap):
 
     @cached_property
     def prefetcher(self) -> Prefetcher:
-        """Concurrent fetching of child streams' per-parent requests."""
+        """Concurrent fetching of child streams' per-parent requests.
+
+        Sequential for a Test Connection: no read-ahead beyond the one record per stream
+        it reads.
+        """
+        if self.connection_test:
+            return Prefetcher(1)
         return Prefetcher(int(self.config.get("max_concurrency", 8)))
 
     @cached_property
@@ -430,43 +442,57 @@ class TapFivetranMeta(TapHooks, Tap):
         """Why a destination's detail is missing (``NotFound``, ``MalformedAnswer``...)."""
         return {}
 
-    def _destination_fetch(self, group_id: str, context: Any) -> Callable[[], Any]:
-        stream = self.streams["destinations"]
-        assert isinstance(stream, DestinationsStream)  # noqa: S101
+    def _destination_fetch(
+        self, group_id: str, context: Any, requester: Any = None
+    ) -> Callable[[], Any]:
+        """``GET /destinations/{id}`` through the stream that needs it.
+
+        A destination that cannot be read is counted by that stream (``table_lineage``
+        for the database of its rows, ``destinations`` for its own rows) as a missing
+        detail: the rows are still written.
+        """
+        stream = requester if requester is not None else self.streams["destinations"]
+        assert isinstance(stream, FivetranStream)  # noqa: S101
+        path = f"/destinations/{quote(group_id, safe='')}"
 
         def fetch() -> dict[str, Any] | None:
-            path = f"/destinations/{quote(group_id, safe='')}"
-            data, reason = stream.fetch_data_or_reason(path, context)
+            data, reason = stream.fetch_data_or_reason(path, context, detail_of=DESTINATION_DETAILS)
             if reason is not None:
                 self._destination_misses[group_id] = reason
             return data
 
         return fetch
 
-    def prefetch_destination_detail(self, group_id: str, context: Any = None) -> None:
+    def prefetch_destination_detail(
+        self, group_id: str, context: Any = None, requester: Any = None
+    ) -> None:
         """Start fetching a destination's details in the background (see prefetch.py)."""
         if group_id not in self._destination_details:
             self.prefetcher.submit(
-                ("destination", group_id), self._destination_fetch(group_id, context)
+                ("destination", group_id), self._destination_fetch(group_id, context, requester)
             )
 
     def destination_prefetch_jobs(
-        self, group_id: str, context: Any = None
+        self, group_id: str, context: Any = None, requester: Any = None
     ) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
         """The prefetch job for a destination's details, unless already fetched."""
         if group_id in self._destination_details:
             return []
-        return [(("destination", group_id), self._destination_fetch(group_id, context))]
+        return [(("destination", group_id), self._destination_fetch(group_id, context, requester))]
 
-    def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
+    def destination_detail(
+        self, group_id: str, context: Any = None, requester: Any = None
+    ) -> dict[str, Any] | None:
         """``GET /destinations/{id}``, at most once per destination per run (None if gone)."""
         if group_id not in self._destination_details:
             self._destination_details[group_id] = self.prefetcher.take(
-                ("destination", group_id), self._destination_fetch(group_id, context)
+                ("destination", group_id), self._destination_fetch(group_id, context, requester)
             )
         return self._destination_details[group_id]
 
-    def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
+    def destination_database(
+        self, group_id: str | None, context: Any = None, requester: Any = None
+    ) -> str | None:
         """Database (project, catalog) named in a destination's config, if any.
 
         Raises:
@@ -475,7 +501,7 @@ class TapFivetranMeta(TapHooks, Tap):
         """
         if not group_id:
             return None
-        detail = self.destination_detail(group_id, context)
+        detail = self.destination_detail(group_id, context, requester)
         if detail is None and self._destination_misses.get(group_id) != MALFORMED_ANSWER:
             return None  # deleted since it was listed: no database to name
         config = (detail or {}).get("config")
@@ -521,7 +547,7 @@ class TapFivetranMeta(TapHooks, Tap):
         if _is_parsed(kwargs.get("catalog")):
             check_shape(kwargs["catalog"], "catalog")
         if _is_parsed(kwargs.get("state")):
-            state, note = unwrap_meltano_state(kwargs["state"])
+            state, note = unwrap_saved_state(kwargs["state"])
             check_shape(state, "state")
             kwargs["state"] = state
             self._state_notes = [note] if note else []
@@ -540,6 +566,7 @@ class TapFivetranMeta(TapHooks, Tap):
         # throttle below does) fixes the SDK's selection mask for the run.
         self._check_catalog_streams()
         self.use_compact_state_writer()
+        self._warn_unknown_settings()
         self.stop.on_finish(self._after_interrupt)
         self._prune_stale_partitions()
 
@@ -551,11 +578,12 @@ class TapFivetranMeta(TapHooks, Tap):
         }
         self._input_state_encoded = encode_message(compact_state(state))
         usable, dropped = drop_outdated_bookmarks(state, rules)
-        notes = [*self._state_notes, *(f"ignored {what}" for what in dropped)]
-        if notes:
+        for note in self._state_notes:  # a wrapper removed: nothing for the user to do
+            self.logger.info("Reading the state: %s.", note)
+        if dropped:
             self.logger.warning(
                 "Reading the state: %s. Streams left without a bookmark read from start_date.",
-                "; ".join(notes),
+                "; ".join(f"ignored {what}" for what in dropped),
             )
         super().load_state(usable)
 
@@ -727,6 +755,31 @@ class TapFivetranMeta(TapHooks, Tap):
             )
         return [*(without_secret_values(error, secrets) for error in errors), *semantic]
 
+    def _warn_unknown_settings(self) -> None:
+        """One warning naming settings (or variables) the tap does not have.
+
+        A typo such as ``connection_id`` for ``connection_ids`` would otherwise be
+        ignored silently, and the run would read every connection. singer-sdk's own
+        settings (stream maps, flattening) are known; Meltano passes no other keys.
+        """
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        known = set(schema.get("properties", {}))
+        lines = [unknown_settings_warning(self.config, known, what="settings")]
+        if self._reads_env_config:
+            prefix = self.env_var_prefix()
+            variables = env_setting_names(prefix, os.environ)
+            lines.append(
+                unknown_settings_warning(
+                    [variable for variable, name in variables.items() if name not in known],
+                    {prefix + name.upper() for name in known},
+                    what="environment variables",
+                )
+            )
+        for line in lines:
+            if line:
+                self.logger.warning("%s", line)
+
     @classmethod
     def _env_errors(cls) -> list[str]:
         return env_config_errors(cls.config_jsonschema, cls.env_var_prefix(), os.environ)
@@ -747,6 +800,18 @@ class TapFivetranMeta(TapHooks, Tap):
         )
         return info
 
+    def begin_connection_test(self) -> None:
+        """Make this run a Test Connection, before ``run_connection_test()``.
+
+        It then reads one record per stream with a bounded number of requests,
+        whatever the settings (a start_date years back, thousands of connections): no
+        read-ahead, sync history of the latest window only, no quota plan.
+        """
+        self.connection_test = True
+        prefetcher = self.__dict__.get("prefetcher")
+        if prefetcher is not None and prefetcher.enabled and not prefetcher.submitted:
+            del self.__dict__["prefetcher"]  # not used yet: rebuilt sequential
+
     @override
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
@@ -763,11 +828,14 @@ class TapFivetranMeta(TapHooks, Tap):
                 parse_env_config=config.parse_env if config else False,
                 validate_config=True,
             )
-            if value != CliTestOptionValue.Schema.value:
-                tap.describe_account()
-            if value == TEST_ACCOUNT_ONLY:
+            if value == CliTestOptionValue.Schema.value:
+                tap.write_schemas()
                 ctx.exit()
-            super().cb_test(ctx, param, value)
+            tap.begin_connection_test()
+            tap.describe_account()
+            if value != TEST_ACCOUNT_ONLY:
+                tap.run_connection_test()
+            ctx.exit()
 
     @override
     @classmethod
@@ -809,7 +877,7 @@ class TapFivetranMeta(TapHooks, Tap):
             for kind in sources:
                 text, value = read_json_file(kwargs[kind], kind)
                 if kind == "state":
-                    value, _ = unwrap_meltano_state(value)
+                    value, _ = unwrap_saved_state(value)
                 check_shape(value, kind)
                 kwargs[kind] = io.StringIO(text)
             super().invoke(*args, **kwargs)

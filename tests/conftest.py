@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 import requests_mock
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import api_fixtures
+
+# Property tests check properties, not speed: no per-example deadline and no "too slow"
+# health check, which fail by chance on a loaded machine (both cores busy, xdist workers).
+settings.register_profile(
+    "tap-fivetran-meta", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("tap-fivetran-meta")
 
 
 @pytest.fixture
@@ -40,3 +48,31 @@ def _no_tap_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TAP_FIVETRAN_META_"):
             monkeypatch.delenv(name)
+
+
+#: Fixtures that bring PostgreSQL, Meltano or dbt: only tests marked e2e may use them.
+E2E_FIXTURES = frozenset({"pg_dsn", "meltano_installed", "warehouse"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fast tier is chosen by marker: a test using an e2e fixture must say e2e."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("e2e") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests using PostgreSQL, Meltano or dbt fixtures must be marked e2e: "
+            + ", ".join(unmarked)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _no_postgres_outside_e2e(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test not marked e2e cannot reach the throwaway PostgreSQL (the --fast tier)."""
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.delenv("FTM_TEST_PG_DSN", raising=False)

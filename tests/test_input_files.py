@@ -17,6 +17,8 @@ from tap_fivetran_meta.runtime.input_files import (
     read_config_file,
     shape_problem,
     unwrap_meltano_state,
+    unwrap_saved_state,
+    unwrap_state_message,
 )
 from tap_fivetran_meta.tap import TapFivetranMeta
 
@@ -144,13 +146,14 @@ def test_tap_warns_once_about_what_it_ignored(caplog: pytest.LogCaptureFixture) 
             }
         }
     }
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         tap = TapFivetranMeta(config=fx.CONFIG, state=state, parse_env_config=False)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, warnings
     assert "removed_stream" in warnings[0]
     assert "sync_history: 1 bookmark(s) not keyed by (connection_id)" in warnings[0]
-    assert "singer_state" in warnings[0]
+    infos = [r.getMessage() for r in caplog.records if "Reading the state" in r.getMessage()]
+    assert "Reading the state: used the singer_state object of Meltano's state export." in infos
     assert "removed_stream" not in tap.state["bookmarks"]
     assert tap.state["bookmarks"]["sync_history"].get("partitions", []) == []
 
@@ -222,3 +225,47 @@ def test_duplicate_contexts_are_told_apart_by_type_as_in_json() -> None:
     assert shape_problem(distinct, "state") is None
     twice = {"bookmarks": {"s": {"partitions": [{"context": {"a": [1]}}, {"context": {"a": [1]}}]}}}
     assert "repeats the context" in (shape_problem(twice, "state") or "")
+
+
+def test_saved_state_message_is_unwrapped() -> None:
+    inner = {"bookmarks": {"groups": {}}}
+    message = {"type": "STATE", "value": inner}
+    assert unwrap_state_message(message) == (inner, "used the value of the Singer STATE message")
+    assert unwrap_saved_state(message) == (inner, "used the value of the Singer STATE message")
+    assert unwrap_state_message(inner) == (inner, None)
+    assert unwrap_state_message({"type": "RECORD", "value": inner})[1] is None
+    # A state that has bookmarks is a state, whatever other keys it carries.
+    plain = {"bookmarks": {}, "type": "STATE", "value": {}}
+    assert unwrap_saved_state(plain) == (plain, None)
+
+
+def test_tap_reads_a_saved_state_message_with_one_info_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bookmark = {"replication_key": "observed_at", "replication_key_value": "2026-11-01T00:00:00Z"}
+    inner = {
+        "bookmarks": {
+            "schema_changes": {"partitions": [{"context": {"connection_id": "a"}, **bookmark}]}
+        }
+    }
+    with caplog.at_level(logging.INFO):
+        tap = TapFivetranMeta(
+            config=fx.CONFIG, state={"type": "STATE", "value": inner}, parse_env_config=False
+        )
+    assert tap.state["bookmarks"]["schema_changes"]["partitions"][0]["replication_key_value"] == (
+        "2026-11-01T00:00:00Z"
+    )
+    lines = [r for r in caplog.records if "Reading the state" in r.getMessage()]
+    assert [(r.levelno, r.getMessage()) for r in lines] == [
+        (logging.INFO, "Reading the state: used the value of the Singer STATE message.")
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_state_message_of_the_wrong_shape_is_refused_in_one_line() -> None:
+    with pytest.raises(
+        InputFileError, match=r"^state: the top level must be an object, not an array$"
+    ):
+        TapFivetranMeta(
+            config=fx.CONFIG, state={"type": "STATE", "value": []}, parse_env_config=False
+        )

@@ -107,3 +107,18 @@ def test_history_is_left_out_only_when_nothing_can_be_new() -> None:
     assert reason(was_running=True) == recheck.WAS_RUNNING
     assert reason(read_at=NOW - DAY) == recheck.RECHECK_DUE
     assert reason(recheck=timedelta(0)) == recheck.RECHECK_DUE
+
+
+def test_a_run_in_the_same_second_as_the_last_does_not_read_every_config_again() -> None:
+    start = datetime(2026, 11, 20, 12, 0, 0, 100_000, tzinfo=timezone.utc)
+    state: dict = {}
+    first = recheck.SchemaRefresh(state, now=start, period=timedelta(hours=24))
+    assert first.due("a")
+    first.mark_read("a")
+    assert first.due("a")  # stays due for the other schema streams of this run
+    # The next run starts 0.4 s later: the same whole-second stamp.
+    second = recheck.SchemaRefresh(
+        state, now=start + timedelta(milliseconds=400), period=timedelta(hours=24)
+    )
+    assert not second.due("a")
+    assert second.due("b")  # never read

@@ -220,8 +220,10 @@ def test_missing_schema_config_is_skipped_and_summarized(
     summaries = [r for r in caplog.records if "rows from" in r.getMessage()]
     assert len(summaries) == len(SCHEMA_STREAMS)
     for record in summaries:
-        assert "skipped parents: NotFound_SchemaConfig=1" in record.getMessage()
-        assert record.levelno == logging.WARNING
+        # A connection never synced has no config yet: normal, so not a warning.
+        assert "1 have no schema config yet" in record.getMessage()
+        assert "skipped parents: none." in record.getMessage()
+        assert record.levelno == logging.INFO
     lineage = next(r.getMessage() for r in summaries if "'table_lineage'" in r.getMessage())
     assert "5 rows from 2 connections" in lineage
 
@@ -236,19 +238,35 @@ def test_config_without_data_counts_as_skipped(
     assert run.count("table_lineage") == 4
     messages = [r.getMessage() for r in caplog.records if "rows from" in r.getMessage()]
     # A Success without a config object is malformed: skipped and counted as such.
-    assert all("MalformedAnswer=1, NotFound_SchemaConfig=1" in m for m in messages)
+    assert all("skipped parents: MalformedAnswer=1." in m for m in messages)
+    assert all("1 have no schema config yet" in m for m in messages)
 
 
-def test_zero_lineage_rows_is_a_warning_not_a_silent_success(
+def test_no_config_yet_anywhere_is_info_not_a_warning(
     api: requests_mock.Mocker, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
         run = _run({"table_lineage"})
     assert run.count("table_lineage") == 0
     (summary,) = [r for r in caplog.records if "rows from" in r.getMessage()]
+    assert summary.levelno == logging.INFO
+    assert "No row at all" not in summary.getMessage()
+    assert "3 have no schema config yet" in summary.getMessage()
+
+
+def test_configs_read_without_a_lineage_row_is_a_warning(
+    api: requests_mock.Mocker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Configs were read (every connection has one) and not one table came out of them.
+    for connection in ("speak_inexpensive", "dialectical_remindful", "broken_arrow"):
+        api.get(f"{API}/connections/{connection}/schemas", json=ok({"schemas": {}}))
+    with caplog.at_level(logging.INFO):
+        run = _run({"table_lineage"})
+    assert run.count("table_lineage") == 0
+    (summary,) = [r for r in caplog.records if "rows from" in r.getMessage()]
     assert summary.levelno == logging.WARNING
+    assert "0 rows from 3 connections" in summary.getMessage()
     assert "No row at all" in summary.getMessage()
-    assert "NotFound_SchemaConfig=3" in summary.getMessage()
 
 
 def test_malformed_entry_keeps_the_rest_of_the_connection(

@@ -28,7 +28,7 @@ from fivetran_sim import FaultRule, SimConfig, Simulator
 from tap_fivetran_meta.runtime.prefetch import Prefetcher
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 KEY, SECRET = "stop-key", "stop-secret-5b1a"
 STREAMS = {"connections", "sync_history", "connection_status_history"}
@@ -50,34 +50,55 @@ def fresh_sim(sim: Simulator) -> Simulator:
     return sim
 
 
+HISTORY = "GET /v1/connections/{id}/sync-history"
+WORKERS = 8
+#: sync_history reads ahead only once its first answer came (the endpoint may be absent
+#: on the plan): with that answer held back, one request is all that goes out.
+FIRST_HISTORY = {HISTORY: 1}
+#: ... sent by a worker, while the main thread reads the account-level lists a
+#: connection's health needs before it waits for that answer (README: "read before the
+#: first connection"): only once those are in, nothing more can come.
+PARKED_ON_FIRST_HISTORY = {
+    **FIRST_HISTORY,
+    "GET /v1/account/info": 1,
+    "GET /v1/connections": 2,  # the quota plan's listing, then the stream's
+    "GET /v1/hybrid-deployment-agents": 1,
+    "GET /v1/private-links": 1,
+    "GET /v1/proxy": 1,
+}
+
+
 @dataclass
 class Case:
     name: str
     config: dict[str, Any]
     rules: list[FaultRule] = field(default_factory=list)
-    #: Requests the simulator must have seen before the signal (workers are waiting).
-    requests_before_signal: int = 3
+    #: When every thread that can send is parked, by request path: the simulator then
+    #: sees no further request until the signal (1 hour, 60 s, 600 s or 30 s away), so
+    #: "no request after the signal" does not depend on how fast the machine is.
+    parked_at: dict[str, int] = field(default_factory=lambda: {"total": 3})
 
 
 CASES = [
-    # 3 requests per hour: every worker waits about an hour for the budget.
+    # 3 requests per hour: every worker waits about an hour for the budget (3 sent).
     Case("request budget", {"max_requests_per_hour": 3}),
     # Remaining quota far below a huge fixed reserve: every request is paced by 60 s.
     # (Only the connections list goes out: every later request waits for its pacing.)
-    Case("pacing", {"rate_limit_reserve": 10_000_000}, requests_before_signal=1),
-    # Every sync-history request answers 429 with a 10-minute Retry-After.
+    Case("pacing", {"rate_limit_reserve": 10_000_000}, parked_at={"total": 1}),
+    # Every sync-history request answers 429 with a 10-minute Retry-After: the first
+    # one's worker waits, the main thread waits for its result.
     Case(
         "Retry-After",
         {"max_retry_wait": 900},
         [FaultRule(path=r"/sync-history$", kind="http_error", status=429, retry_after=600)],
-        requests_before_signal=2,
+        parked_at=PARKED_ON_FIRST_HISTORY,
     ),
     # A worker blocked in a socket read (a 30 s answer) is not waited for.
     Case(
         "request in flight",
         {"request_timeout": 60},
         [FaultRule(path=r"/sync-history$", kind="latency", delay_s=30)],
-        requests_before_signal=2,
+        parked_at=PARKED_ON_FIRST_HISTORY,
     ),
 ]
 
@@ -104,7 +125,7 @@ def _start(sim: Simulator, tmp_path: Path, config: dict[str, Any]) -> subprocess
                 "api_key": KEY,
                 "api_secret": SECRET,
                 "api_url": sim.url,
-                "max_concurrency": 8,
+                "max_concurrency": WORKERS,
                 **config,
             }
         )
@@ -129,27 +150,42 @@ def _start(sim: Simulator, tmp_path: Path, config: dict[str, Any]) -> subprocess
     )
 
 
-def _wait_for_requests(sim: Simulator, process: subprocess.Popen[str], count: int) -> None:
-    """Until the simulator saw ``count`` requests and then none for a moment."""
-    deadline = time.monotonic() + 30
-    while sim.total_requests() < count:
-        assert process.poll() is None, "the tap ended before it was signalled"
-        assert time.monotonic() < deadline, f"only {sim.total_requests()} requests seen"
-        time.sleep(0.05)
-    time.sleep(0.5)  # let the workers settle into their waits
+def _seen(sim: Simulator, path: str) -> int:
+    return sim.total_requests() if path == "total" else sim.request_counts().get(path, 0)
+
+
+def _wait_until_parked(
+    sim: Simulator, parked_at: dict[str, int], alive: Callable[[], bool] = lambda: True
+) -> None:
+    """Until the simulator saw exactly the requests sent before every sender parks.
+
+    A condition, not a pause: it holds at once on a fast machine and later on a loaded
+    one. Seeing more than that means a sender did not park: the test is wrong.
+    """
+    deadline = time.monotonic() + 60
+    while any(_seen(sim, path) < count for path, count in parked_at.items()):
+        assert alive(), "the tap ended before it was signalled"
+        assert time.monotonic() < deadline, f"only {sim.request_counts()} seen"
+        time.sleep(0.02)
+    for path, count in parked_at.items():
+        assert _seen(sim, path) == count, (path, sim.request_counts())
 
 
 def _interrupt(
     sim: Simulator, process: subprocess.Popen[str], signum: signal.Signals
-) -> tuple[list[dict[str, Any]], str, float, int]:
+) -> tuple[list[dict[str, Any]], str, float, dict[str, int]]:
     """Signal the process; return its messages, stderr, exit delay and requests after."""
-    at_signal = sim.total_requests()
+    at_signal = sim.request_counts()
     sent = time.monotonic()
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=30)
     delay = time.monotonic() - sent
     messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
-    return messages, stderr, delay, sim.total_requests() - at_signal
+    after = sim.request_counts()
+    new = {
+        path: n - at_signal.get(path, 0) for path, n in after.items() if n != at_signal.get(path)
+    }
+    return messages, stderr, delay, new
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -159,12 +195,12 @@ def test_sigterm_stops_waiting_workers_at_once_and_exits_143(
     for rule in case.rules:
         fresh_sim.add_fault(rule)
     with _tap_process(fresh_sim, tmp_path, case.config) as process:
-        _wait_for_requests(fresh_sim, process, case.requests_before_signal)
+        _wait_until_parked(fresh_sim, case.parked_at, lambda: process.poll() is None)
         messages, stderr, delay, requests_after = _interrupt(fresh_sim, process, signal.SIGTERM)
 
     assert process.returncode == 143, stderr[-2000:]
     assert delay < EXIT_WITHIN_SECONDS, f"the tap took {delay:.1f} s to end"
-    assert requests_after == 0, "requests were sent after the signal"
+    assert requests_after == {}, "requests were sent after the signal"
     assert "stopped by SIGTERM" in stderr
     assert "Traceback" not in stderr
     assert SECRET not in stderr
@@ -173,11 +209,11 @@ def test_sigterm_stops_waiting_workers_at_once_and_exits_143(
 
 def test_sigint_exits_130(fresh_sim: Simulator, tmp_path: Path) -> None:
     with _tap_process(fresh_sim, tmp_path, {"max_requests_per_hour": 3}) as process:
-        _wait_for_requests(fresh_sim, process, 3)
+        _wait_until_parked(fresh_sim, {"total": 3}, lambda: process.poll() is None)
         messages, stderr, delay, requests_after = _interrupt(fresh_sim, process, signal.SIGINT)
     assert process.returncode == 130, stderr[-2000:]
     assert delay < EXIT_WITHIN_SECONDS
-    assert requests_after == 0
+    assert requests_after == {}
     assert "stopped by SIGINT" in stderr
     assert "Traceback" not in stderr
     _assert_state_behind_records(messages)
@@ -213,7 +249,9 @@ def test_a_failed_run_stops_its_workers_at_once(
 
     def fail_on_first_history_take(self: Prefetcher, key: Any, job: Any) -> Any:
         if key[0] == "sync_history":
-            time.sleep(0.5)  # the workers are in their Retry-After waits by now
+            # The first sync-history request was answered and its worker waits in the
+            # Retry-After: no request is in flight.
+            _wait_until_parked(fresh_sim, FIRST_HISTORY)
             raise MainThreadFailure
         return original_take(self, key, job)
 
@@ -222,14 +260,14 @@ def test_a_failed_run_stops_its_workers_at_once(
         "api_key": KEY,
         "api_secret": SECRET,
         "api_url": fresh_sim.url,
-        "max_concurrency": 8,
+        "max_concurrency": WORKERS,
         "max_retry_wait": 900,
     }
     before = set(threading.enumerate())  # other tests' idle pools are not this run's
     result = run_capture(config, streams=STREAMS)
     assert isinstance(result.error, MainThreadFailure)
     at_failure = fresh_sim.total_requests()
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 10  # a bound for a loaded machine; ends at once when done
     while _fetch_threads(before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _fetch_threads(before) == [], "worker threads outlived the failed run"

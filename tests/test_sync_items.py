@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tap_fivetran_meta.rules.sync_items import (
@@ -136,11 +136,15 @@ def test_the_row_digest_changes_with_any_value() -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(
-    start=st.datetimes(timezones=st.just(timezone.utc)),
+    # Up to 2100: the test itself adds up to 1e7 minutes (19 years), which must not
+    # pass datetime.max (year 9999; such a start once failed the test by chance).
+    start=st.datetimes(max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)),
     minutes=st.none() | st.floats(min_value=0, max_value=1e7, allow_nan=False),
     status=st.none() | st.text(max_size=12),
     extra=st.dictionaries(st.text(max_size=5), st.none() | st.text(max_size=5) | st.integers()),
 )
+# DEL: ASCII that json.dumps escapes and msgspec does not (found by this test, by chance).
+@example(start=datetime(2000, 1, 1, tzinfo=timezone.utc), minutes=None, status="\x7f", extra={})
 def test_row_digests_equal_those_stored_by_earlier_versions(
     start: datetime, minutes: float | None, status: str | None, extra: dict
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
@@ -14,7 +15,7 @@ from tap_fivetran_meta.rules.redact import scrub_url
 from tap_fivetran_meta.rules.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 #: Spellings singer-sdk reads as true from an environment variable; FALSE_WORDS as false.
@@ -206,3 +207,61 @@ def without_secret_values(error: str, secret_settings: set[str]) -> str:
         name = match.group(1)
         return f"{name} must be a non-empty string (the value is not shown: {name} is secret)"
     return error
+
+
+#: Closest-match cutoff for "did you mean": catches a dropped or swapped letter or an
+#: `_ids`/`_id` slip, not unrelated words.
+SUGGESTION_CUTOFF = 0.75
+
+
+def closest_setting(name: str, known: Iterable[str]) -> str | None:
+    """The known setting ``name`` was most likely meant to be, if any is close."""
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=SUGGESTION_CUTOFF)
+    return matches[0] if matches else None
+
+
+def unknown_settings_warning(
+    names: Iterable[str], known: Collection[str], *, what: str
+) -> str | None:
+    """One line naming settings the tap does not have, each with its likely meaning.
+
+    Args:
+        names: The setting names given (config keys, or variable names).
+        known: The names the tap reads.
+        what: How to call them in the line ("settings", "environment variables").
+
+    Returns:
+        The line, or None when every name is known.
+    """
+    unknown = sorted(name for name in names if name not in known)
+    if not unknown:
+        return None
+    parts = []
+    for name in unknown:
+        guess = closest_setting(name, known)
+        parts.append(f"'{name}' (did you mean '{guess}'?)" if guess else f"'{name}'")
+    return (
+        f"Ignoring unknown {what}: {', '.join(parts)}. They change nothing in this run; "
+        "`tap-fivetran-meta --about` lists every setting."
+    )
+
+
+def env_setting_names(prefix: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """``TAP_FIVETRAN_META_*`` variables meant as settings, by variable: the setting name.
+
+    Left out: singer-sdk's own ``<PREFIX>LOGLEVEL`` and names starting with an underscore
+    after the prefix (Meltano's extras such as ``TAP_FIVETRAN_META__SELECT``, and the
+    variables of an inherited plugin such as ``TAP_FIVETRAN_META__EU_API_KEY``).
+    """
+    names = {}
+    for variable in environ:
+        if not variable.startswith(prefix):
+            continue
+        rest = variable[len(prefix) :]
+        if rest and not rest.startswith("_") and rest not in SDK_ENV_NAMES:
+            names[variable] = rest.lower()
+    return names
+
+
+#: Variables with the tap's prefix that singer-sdk reads itself (not settings).
+SDK_ENV_NAMES = frozenset({"LOGLEVEL"})

@@ -159,6 +159,9 @@ class SchemaRefresh:
         stream_state[SCHEMA_READ_AT_KEY] = self._read_at
         for key in [k for k, v in self._read_at.items() if self.due_at(k, v)]:
             del self._read_at[key]
+        #: Read by this run. Not told by the stamp: a run starting within the second of
+        #: the previous one has the same stamp, and would read everything again.
+        self._read_now: set[str] = set()
         self.left_out = 0
 
     def due_at(self, connection_id: str, read_at: Any) -> bool:
@@ -168,10 +171,12 @@ class SchemaRefresh:
 
     def due(self, connection_id: str) -> bool:
         """Whether this run reads the connection's schema config (stays so once read)."""
-        read_at = self._read_at.get(connection_id)
-        return read_at == self._stamp or self.due_at(connection_id, read_at)
+        if connection_id in self._read_now:
+            return True
+        return self.due_at(connection_id, self._read_at.get(connection_id))
 
     def mark_read(self, connection_id: str) -> None:
         """Remember that this run read it (once all its schema rows were written)."""
+        self._read_now.add(connection_id)
         if self.period > timedelta(0):
             self._read_at[connection_id] = self._stamp

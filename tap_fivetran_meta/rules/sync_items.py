@@ -151,7 +151,9 @@ _CANONICAL = msgspec.json.Encoder(order="sorted")
 def row_digest(row: Mapping[str, Any]) -> str:
     """A short hash of a whole row: equal digests mean nothing in the row changed."""
     canonical = _CANONICAL.encode(row) if _plain(row) else b"\x80"
-    if not canonical.isascii():  # json.dumps escapes non-ASCII text: keep its digests
+    # json.dumps escapes non-ASCII text and DEL (0x7f), msgspec writes them as they are:
+    # for those the digest stays json.dumps' (the one earlier versions stored).
+    if not canonical.isascii() or b"\x7f" in canonical:
         canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(canonical).hexdigest()[:DIGEST_LENGTH]
 

@@ -506,6 +506,38 @@ def unwrap_meltano_state(state: Any) -> tuple[Any, str | None]:
     return state, None
 
 
+def unwrap_state_message(state: Any) -> tuple[Any, str | None]:
+    """The state inside a saved Singer STATE message (``{"type": "STATE", "value": {...}}``).
+
+    What people keep from a previous run's output; the tap reads its ``value``.
+
+    Returns:
+        The state to use, and a note when it was unwrapped.
+    """
+    if (
+        isinstance(state, dict)
+        and state.get("type") == "STATE"
+        and "value" in state
+        and "bookmarks" not in state
+    ):
+        return state["value"], "used the value of the Singer STATE message"
+    return state, None
+
+
+def unwrap_saved_state(state: Any) -> tuple[Any, str | None]:
+    """The Singer state in a state file as people save it: plain, Meltano's or a message.
+
+    Returns:
+        The state to use, and a note saying which wrapper was removed (None for a
+        plain state).
+    """
+    for unwrap in (unwrap_meltano_state, unwrap_state_message):
+        inner, note = unwrap(state)
+        if note:
+            return inner, note
+    return state, None
+
+
 def drop_outdated_bookmarks(
     state: dict[str, Any], rules: Mapping[str, StreamBookmarkRules]
 ) -> tuple[dict[str, Any], list[str]]:

@@ -35,6 +35,8 @@ class TapServices(Protocol):
     current_connection: dict[str, Any] | None
     #: The schema config of that connection, shared by the schema streams.
     last_schema_config: Any
+    #: A Test Connection (``--test``): read little, plan nothing.
+    connection_test: bool
 
     @property
     def streams(self) -> Mapping[str, Any]:
@@ -108,16 +110,22 @@ class TapServices(Protocol):
     def deferred_termination(self) -> AbstractContextManager[None]:
         """Hold a signal's stop until the block is done."""
 
-    def prefetch_destination_detail(self, group_id: str, context: Any = None) -> None:
+    def prefetch_destination_detail(
+        self, group_id: str, context: Any = None, requester: Any = None
+    ) -> None:
         """Start fetching a destination's details in the background."""
 
     def destination_prefetch_jobs(
-        self, group_id: str, context: Any = None
+        self, group_id: str, context: Any = None, requester: Any = None
     ) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
         """The prefetch job for a destination's details, unless already fetched."""
 
-    def destination_detail(self, group_id: str, context: Any = None) -> dict[str, Any] | None:
+    def destination_detail(
+        self, group_id: str, context: Any = None, requester: Any = None
+    ) -> dict[str, Any] | None:
         """A destination's details, fetched at most once per run."""
 
-    def destination_database(self, group_id: str | None, context: Any = None) -> str | None:
+    def destination_database(
+        self, group_id: str | None, context: Any = None, requester: Any = None
+    ) -> str | None:
         """The database a destination writes into, if known."""

@@ -154,9 +154,13 @@ def exit_after_interrupt(code: int, *, grace: float = WORKER_GRACE_SECONDS) -> N
     """
     _flush_output()
     deadline = time.monotonic() + grace
+    starting = False
     for thread in _other_threads():
-        thread.join(max(0.0, deadline - time.monotonic()))
-    if any(thread.is_alive() for thread in _other_threads()):
+        try:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        except RuntimeError:  # listed while being started: it cannot be joined yet
+            starting = True
+    if starting or any(thread.is_alive() for thread in _other_threads()):
         _flush_output()
         os._exit(code)
     sys.exit(code)

@@ -138,13 +138,13 @@ class DestinationsStream(FivetranStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         def plan(item: dict[str, Any]) -> bool:
-            self.services.prefetch_destination_detail(str(item["id"]), context)
+            self.services.prefetch_destination_detail(str(item["id"]), context, self)
             return True
 
         accepts = self.services.filters.accepts_group
         listed = (i for i in self.request_records(context) if accepts(i.get("id")))
         for item in read_ahead(listed, plan, self.services.prefetcher.lookahead):
-            detail = self.services.destination_detail(str(item["id"]), context)
+            detail = self.services.destination_detail(str(item["id"]), context, self)
             row = self.checked_item({**item, **(detail or {})})  # the detail's fields too
             if row is not None:
                 yield row
@@ -338,6 +338,8 @@ class ConnectionsStream(FivetranStream):
         stream itself, see :meth:`request_records`) and applies the children's own rules
         to each; None when no selected child makes requests.
         """
+        if self.services.connection_test:
+            return None  # one connection is read: nothing to plan
         history = next((c for c in self.child_streams if c.name == "sync_history"), None)
         reads_history = history is not None and history.selected
         reads_schema = any(

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from singer_sdk import typing as th
 
-from tap_fivetran_meta.client import FivetranStream, _fivetran_code_and_message, error_summary
+from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.rules import health, redact
 from tap_fivetran_meta.schemas.fragments import CODE_MESSAGE, DT, OPAQUE, SETUP_TEST, key, prop
 
@@ -27,7 +27,6 @@ else:
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    import requests
     from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
@@ -88,17 +87,6 @@ class _AccountListStream(FivetranStream):
             if name in row:
                 row[column] = row.pop(name)
         return super().post_process(row, context)
-
-    @override
-    def _handle_client_error(self, response: requests.Response) -> None:
-        list_path = urlparse(f"{self.url_base}{self.path}").path
-        if response.status_code == 404 and urlparse(response.url).path != list_path:
-            reason = _fivetran_code_and_message(response)[0] or "NotFound"
-            self._tolerate(response, whole_resource=False, reason=reason)
-            self.count_skip(reason)
-            self.logger.info("Skipping one object in '%s': %s", self.name, error_summary(response))
-            return
-        super()._handle_client_error(response)
 
 
 def _object_path(prefix: str, object_id: Any, suffix: str = "") -> str:

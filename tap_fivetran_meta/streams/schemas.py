@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 NO_SCHEMA_CONFIG = "NoSchemaConfig"
 #: Why a connection's schema config was not read although the connection exists.
 UNREAD_CONFIG_REASONS = frozenset({NO_SCHEMA_CONFIG, MALFORMED_ANSWER, "unavailable"})
+#: Fivetran's answer for a connection whose schema was never loaded (new, never synced,
+#: setup unfinished): no rows, and nothing for the user to do.
+NO_CONFIG_YET = frozenset({"NotFound_SchemaConfig"})
 REPLICATION_KEY = "observed_at"
 DEFAULT_COLUMN_REQUEST_BUDGET = 500
 
@@ -239,25 +242,35 @@ class _SchemaConfigStream(FivetranStream):
 
     @override
     def log_skips(self) -> None:
+        """One line per stream; a warning only for something a user must look at.
+
+        Connections without a schema config yet (new, never synced) are normal, and so
+        is a run that read no config because all were read recently: INFO. Vanished
+        connections, malformed answers, or configs read that gave no row at all: WARNING.
+        """
         summary = self.summary
-        skipped = ", ".join(f"{k}={v}" for k, v in sorted(self.skip_counts.items()))
-        empty = summary.rows == 0 and (summary.connections or self.skip_counts)
-        warn = bool(self.skip_counts) or (self.warn_when_empty and bool(empty))
+        not_yet = sum(n for code, n in self.skip_counts.items() if code in NO_CONFIG_YET)
+        skips = {code: n for code, n in self.skip_counts.items() if code not in NO_CONFIG_YET}
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(skips.items()))
+        empty = summary.rows == 0 and (summary.connections > 0 or bool(skips))
+        warn = bool(skips) or (self.warn_when_empty and empty)
         self.logger.log(
             logging.WARNING if warn else logging.INFO,
             "Stream '%s': %d rows from %d connections with a schema config (%d gave no "
-            "rows; %d read recently were left out, schema_refresh_hours); skipped parents: "
-            "%s.%s",
+            "rows; %d read recently were left out, schema_refresh_hours; %d have no schema "
+            "config yet: never synced or not set up); skipped parents: %s.%s",
             self.name,
             summary.rows,
             summary.connections,
             summary.connections_without_rows,
             summary.not_due,
+            not_yet,
             skipped or "none",
             " No row at all: check the connections' schema configs and the filters."
             if self.warn_when_empty and empty
             else "",
         )
+        self.log_missing_details()
 
 
 class ConnectionSchemaSettingsStream(_SchemaConfigStream):
@@ -531,7 +544,7 @@ class TableLineageStream(_SchemaConfigStream):
         # concurrently, instead of on the main thread when the first row needs them.
         group_id = as_str(context.get("group_id"))
         if group_id and self.services.schema_refresh.due(str(context["connection_id"])):
-            yield from self.services.destination_prefetch_jobs(group_id, context)
+            yield from self.services.destination_prefetch_jobs(group_id, context, self)
         yield from super().prefetch_jobs(context)
 
     name = "table_lineage"
@@ -617,7 +630,7 @@ class TableLineageStream(_SchemaConfigStream):
         if group_id in self._database_unknown:
             return self._database_unknown[group_id]
         try:
-            return self.services.destination_database(group_id, context)
+            return self.services.destination_database(group_id, context, self)
         except FivetranAPIError as exc:
             malformed = exc.code == MALFORMED_ANSWER
             self._database_unknown[group_id] = _UNREADABLE if malformed else None

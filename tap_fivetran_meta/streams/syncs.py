@@ -197,9 +197,15 @@ class SyncHistoryStream(SelfCommittedPartitions, FivetranStream):
 
     @cached_property
     def start_date(self) -> datetime:
-        """``start_date`` from the config, or one window (just under 7 days) before the run."""
+        """``start_date`` from the config, or one window (just under 7 days) before the run.
+
+        A Test Connection reads one window at most, whatever ``start_date`` says.
+        """
         configured = parse_timestamp(self.config.get("start_date"))
-        return configured or self.run_end - DEFAULT_LOOKBACK
+        one_window = self.run_end - DEFAULT_LOOKBACK
+        if self.services.connection_test:
+            return max(configured or one_window, one_window)
+        return configured or one_window
 
     @cached_property
     def overlap(self) -> timedelta:

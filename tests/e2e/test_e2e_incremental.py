@@ -113,6 +113,13 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
 ) -> None:
     sim = past_sim
     start = START
+    # The last connection's history never comes while the first run lives: the run is
+    # still going whenever the kill lands (on a loaded machine too), and cannot have
+    # written every row. (The first rule that matches a request applies.)
+    last = _last_listed_with_history(sim, START)
+    sim.add_fault(
+        FaultRule(path=rf"/connections/{last}/sync-history$", kind="latency", delay_s=600)
+    )
     sim.add_fault(FaultRule(path=r"/sync-history$", kind="latency", delay_s=0.15))
     env = _env(
         sim,
@@ -151,13 +158,33 @@ def test_tap_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
     del stderr
 
 
+def _last_listed_with_history(sim: Simulator, start: datetime) -> str:
+    """The last connection the API lists (the tap reads in that order) that has syncs
+    since ``start``: holding its history back keeps rows from the first run."""
+    import requests
+
+    auth = (sim.config.api_key, sim.config.api_secret)
+    listed = requests.get(f"{sim.url}/connections", params={"limit": 1000}, auth=auth, timeout=30)
+    listed.raise_for_status()
+    window = {"start_time": format_timestamp(start), "end_time": format_timestamp(sim.now)}
+    for item in reversed(listed.json()["data"]["items"]):
+        history = requests.get(
+            f"{sim.url}/connections/{item['id']}/sync-history", params=window, auth=auth, timeout=30
+        )
+        if history.ok and history.json()["data"]["items"]:
+            return str(item["id"])
+    raise AssertionError("no connection has syncs in the window")
+
+
 def _wait_for_rows_then_find_tap(warehouse: Warehouse, process: subprocess.Popen[str]) -> int:
     """Wait until some sync_history rows were committed, then return the tap's pid."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    # A condition, not a time: the run cannot end before the kill (the last connection's
+    # history is held for 600 s), so wait for the first committed rows as long as needed
+    # on a loaded machine.
+    deadline = time.monotonic() + 540
+    while _rows_or_zero(warehouse, "sync_history") == 0:
         assert process.poll() is None, "the run ended before it could be interrupted"
-        if _rows_or_zero(warehouse, "sync_history") > 0:
-            break
+        assert time.monotonic() < deadline, "no sync_history row committed in 540 s"
         time.sleep(0.2)
     found = subprocess.run(
         # This checkout's tap only: other checkouts on the machine run the same tests.

@@ -193,6 +193,10 @@ def test_readme_path_lands_the_account_in_postgres(project: Project) -> None:
     assert "Need either the sqlalchemy_url" not in project.output
     dotenv = (project.path / ".env").read_text()
     assert re.search(r"^TARGET_POSTGRES_PASSWORD=.+", dotenv, re.MULTILINE)  # where `set` put it
+    assert re.search(r"^TARGET_POSTGRES_DATABASE=.+", dotenv, re.MULTILINE)
+    # Per-user values went to .env: meltano.yml is untouched, comments and all.
+    assert (project.path / "meltano.yml").read_text() == (ROOT / "meltano.yml").read_text()
+    assert "Ignoring unknown" not in project.output  # Meltano's config has no stray keys
 
 
 def test_the_schedule_runs_the_readme_pull_as_a_job(project: Project) -> None:

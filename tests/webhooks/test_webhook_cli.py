@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -236,14 +235,23 @@ def test_signal_finishes_in_flight_request_then_exits_0(
     receiver = start_receiver(inbox, tmp_path / "receiver.log", secret=SECRET.decode())
     port = int(receiver.url.split(":")[2].split("/")[0])
     body = signed_payload()
+    # Expect: 100-continue, so the receiver says when its handler reads our request: the
+    # signal then lands on a request in flight, however slow the machine.
     head = (
         f"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        f"Expect: 100-continue\r\n"
         f"X-Fivetran-Signature-256: {compute_signature(SECRET, body)}\r\n\r\n"
     ).encode()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(head + body[:20])
-            time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(head)
+            interim = b""
+            while not interim.endswith(b"\r\n\r\n"):
+                chunk = sock.recv(1)
+                assert chunk, "the receiver closed the connection"
+                interim += chunk
+            assert interim.startswith(b"HTTP/1.1 100"), interim
+            sock.sendall(body[:20])
             receiver.process.send_signal(signum)
             wait_refused(port)  # no longer accepting...
             assert receiver.process.poll() is None  # ...but waiting for our request

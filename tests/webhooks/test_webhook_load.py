@@ -36,7 +36,7 @@ def test_load_2000_events_from_8_senders(
     took = time.monotonic() - began
     summary = result.summary()
     with capsys.disabled():
-        print(f"\nwebhook load: {summary}")
+        print(f"\nwebhook load: {summary}, {took:.1f} s in all")
     assert result.rejected == []
     assert result.errors == []
     assert len(result.acked) == 2000
@@ -44,7 +44,9 @@ def test_load_2000_events_from_8_senders(
     ids = _stored_ids(inbox)
     assert len(ids) == 2000
     assert set(ids) == set(result.acked)
-    assert took < 20
+    # Catches a hang, not slowness: 2-10 s here, 21 s seen with both cores busy (speed is
+    # benchmarks/webhook_load.py's to measure).
+    assert took < 120
 
 
 KILL_ROUNDS = int(os.environ.get("WEBHOOK_KILL_ROUNDS", "3"))

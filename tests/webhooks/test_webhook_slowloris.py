@@ -45,7 +45,7 @@ def test_slowloris_leaves_healthz_and_signed_deliveries_working(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     receiver = start_receiver(max_connections=LIMIT, request_timeout_s=5.0)
-    threads_before = threading.active_count()
+    limiter = receiver.server.connections
     attack = SlowLoris("127.0.0.1", receiver.port, slow_connections, reconnects_per_s=500)
     attack.start()
     try:
@@ -56,8 +56,14 @@ def test_slowloris_leaves_healthz_and_signed_deliveries_working(
             probes=5,
             interval_s=0.1,
             timeout_s=5.0,
-            thread_count=threading.active_count,
+            # Connections holding a slot (and so a thread): what the limit bounds. Counting
+            # threads instead would also count ones that released their slot and are still
+            # exiting, as many as a loaded machine leaves behind.
+            thread_count=lambda: limiter.live,
         )
+        # Every slow connection beyond the limit is closed by the receiver: to make room
+        # (evicted) or at its deadline. A condition to wait for, not a time.
+        _wait_for(lambda: attack.closed_by_receiver >= slow_connections - LIMIT, seconds=60)
     finally:
         attack.stop()
     with capsys.disabled():
@@ -66,10 +72,16 @@ def test_slowloris_leaves_healthz_and_signed_deliveries_working(
     assert report.post_failures == []
     assert {row["event_id"] for row in receiver.stored()} == set(report.acked)
     assert len(report.acked) == 5
-    # One thread per admitted connection, never more than the limit (+1: the attacker's
-    # own thread in this process, +2: threads that released their slot and are exiting).
-    assert report.max_threads <= threads_before + 1 + LIMIT + 2
+    assert 0 < report.max_threads <= LIMIT  # never more connections with a thread
     assert attack.closed_by_receiver >= slow_connections - LIMIT
+
+
+def _wait_for(condition: Callable[[], bool], *, seconds: float) -> None:
+    """Until ``condition`` holds (at once on a fast machine), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("phase", ["headers", "body"])
@@ -122,10 +134,8 @@ def test_a_request_being_stored_is_never_closed_to_make_room(
     try:
         for sock in slow:
             sock.sendall(b"POST /webhook HTTP/1.1\r\n")
-        deadline = time.monotonic() + 5
-        while receiver.server.connections.evictions < 9 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert receiver.server.connections.evictions >= 9  # they pushed each other out
+        # They push each other out (a bound for a loaded machine; met at once otherwise).
+        _wait_for(lambda: receiver.server.connections.evictions >= 9, seconds=30)
     finally:
         gated.release.set()
         sender.join(10)
