@@ -61,7 +61,7 @@ FIRST_HISTORY = {HISTORY: 1}
 PARKED_ON_FIRST_HISTORY = {
     **FIRST_HISTORY,
     "GET /v1/account/info": 1,
-    "GET /v1/connections": 2,  # the quota plan's listing, then the stream's
+    "GET /v1/connections": 1,  # one listing: the quota plan reads it, the stream replays it
     "GET /v1/hybrid-deployment-agents": 1,
     "GET /v1/private-links": 1,
     "GET /v1/proxy": 1,

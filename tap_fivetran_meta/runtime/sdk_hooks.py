@@ -119,6 +119,15 @@ class TapAccess:
         """The run-wide objects of the tap running this stream (see runtime/services.py)."""
         return self._tap  # type: ignore[attr-defined]  # (per record: no cast call)
 
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """The SDK's finalisation; at the last top-level stream's end, the final STATE.
+
+        Every stream of the tap has this (not only those with :class:`MessageHooks`):
+        whichever stream is synced last writes the run's final STATE.
+        """
+        with self.services.state_throttle.closing(cast("Any", self).name):
+            super().finalize_state_progress_markers(state)  # type: ignore[misc]
+
 
 class MessageHooks(TapAccess):
     """One SCHEMA per stream and run; STATE writes through the tap's :class:`StateThrottle`.
@@ -186,11 +195,6 @@ class MessageHooks(TapAccess):
             writer.offer(stream.tap_state, final=ends_run)
         else:
             super()._write_state_message()  # type: ignore[misc]
-
-    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """The SDK's finalisation; at the last top-level stream's end, the final STATE."""
-        with self.services.state_throttle.closing(cast("Any", self).name):
-            super().finalize_state_progress_markers(state)  # type: ignore[misc]
 
     def _sync_records(
         self, context: Any = None, *, write_messages: bool = True

@@ -18,6 +18,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from webhook_helpers import LIVE_SYNC_END, fill_inbox, run_unprivileged, signed_payload
 
 from tap_fivetran_meta.runtime.activation import ActivationTracker
+from tap_fivetran_meta.runtime.message_volume import StateThrottle
 from tap_fivetran_meta.streams.webhooks import WebhookEventsStream, resume_after
 from tap_fivetran_meta.webhooks.events import event_id_for
 from tap_fivetran_meta.webhooks.store import InboxIdentity, open_snapshot
@@ -41,6 +42,8 @@ class _WebhookTap(Tap):
 
     #: Which streams completed (the run log's source), as TapFivetranMeta keeps it.
     activation = ActivationTracker(enabled=False, version=0)
+    #: The tap's STATE throttle (the stream finalises through it, as every stream does).
+    state_throttle = StateThrottle()
 
     def discover_streams(self) -> list[Stream]:
         return [WebhookEventsStream(self)]
