@@ -308,6 +308,15 @@ class TapFivetranMeta(TapHooks, Tap):
         """The instant derived, time-dependent columns are computed against."""
         return utcnow()
 
+    @property
+    def tap_version(self) -> str:
+        """The version of this tap."""
+        return __version__
+
+    def clock(self) -> datetime:
+        """The current instant (UTC), e.g. for when the run ended."""
+        return utcnow()
+
     @cached_property
     def user_agent(self) -> str:
         """The User-Agent sent with every request."""
@@ -504,6 +513,7 @@ class TapFivetranMeta(TapHooks, Tap):
                 today=self.run_started_at.date(),
                 max_age_days=days,
                 bookmark_key=dated_by,
+                keep=getattr(stream, "keeps_unseen_partition", None),
             )
             if dropped:
                 self.logger.info(

@@ -250,8 +250,9 @@ def _stale_state(count: int) -> dict[str, Any]:
 def test_partitions_of_connections_not_seen_for_days_are_dropped_before_any_state(
     history: FakeHistory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A filtered run cannot tell deleted from filtered out: old partitions go at once."""
     with caplog.at_level(logging.INFO):
-        run = run_capture(CONFIG, state=_stale_state(300))
+        run = run_capture({**CONFIG, "connection_ids": [C1, C2, C3]}, state=_stale_state(300))
     assert run.error is None
     first_state = run.states[0]
     for stream in ("sync_history", STATUS):
@@ -266,6 +267,25 @@ def test_partitions_of_connections_not_seen_for_days_are_dropped_before_any_stat
         assert all(live[cid][SEEN_KEY] == TODAY for cid in (C1, C2, C3))
     assert _warnings(caplog, "State of 'sync_history': forgot 301 connections")
     assert _warnings(caplog, f"State of '{STATUS}': forgot 300 connections")
+
+
+def test_an_unfiltered_run_writes_the_deleted_rows_before_forgetting(
+    history: FakeHistory,
+) -> None:
+    """Unseen for longer than state_prune_days, yet never written as deleted: first the
+    row, then the next run forgets the partition."""
+    run = run_capture(CONFIG, state=_stale_state(5))
+    assert run.error is None
+    deleted = sorted(r["connection_id"] for r in run.records(STATUS) if r["health"] == "deleted")
+    assert deleted == ["gone_0", "gone_1", "gone_2", "gone_3", "gone_4", "legacy_unknown"]
+    assert "gone_0" not in partitions(run.last_state, "sync_history")
+    after = run_capture(CONFIG, state=run.last_state)
+    assert after.error is None
+    assert not any(r["health"] == "deleted" for r in after.records(STATUS))
+    remaining = set(partitions(after.last_state, STATUS))
+    assert not any(cid.startswith("gone_") for cid in remaining)
+    # legacy_unknown's clock started at the first run: kept until it too is old
+    assert remaining == {C1, C2, C3, "legacy_unknown"}
 
 
 def test_state_prune_days_zero_keeps_every_partition(history: FakeHistory) -> None:

@@ -10,9 +10,14 @@ import requests_mock
 from history_helpers import NOW, Clock, FakeHistory, freeze_tap_clock, partitions, run_capture
 
 from tap_fivetran_meta.rules.status_history import (
+    DELETED,
+    DELETED_FINGERPRINT,
     FINGERPRINT_FIELDS,
+    change_id,
+    deleted_row,
     fingerprint,
     issue_codes,
+    issue_rows,
     status_row,
     status_snapshot,
 )
@@ -23,6 +28,7 @@ import api_fixtures
 C1, C2, C3 = (c["id"] for c in api_fixtures.CONNECTIONS)
 CONFIG = dict(api_fixtures.CONFIG)
 STREAM = "connection_status_history"
+ISSUES = "connection_status_issues"
 
 PROCESSED = {
     "id": C1,
@@ -122,6 +128,77 @@ def test_the_row_links_to_the_previous_fingerprint() -> None:
     assert row["previous_fingerprint"] == "x"
     assert len(row["fingerprint"]) == 16
     assert "minutes_since_last_success" not in row
+
+
+def test_the_change_id_depends_on_the_change_not_on_the_run() -> None:
+    def key(observed_at: str, previous: tuple[str | None, str | None]) -> str:
+        row = status_row(
+            PROCESSED,
+            observed_at=observed_at,
+            previous_observed_at=previous[0],
+            previous_fingerprint=previous[1],
+        )
+        return str(row["change_id"])
+
+    first = key("2026-11-27T12:00:00.000000Z", ("2026-11-26T12:00:00.000000Z", "f0"))
+    # The same change sent again by a later (resumed) run: same key.
+    assert key("2026-11-27T18:00:00.000000Z", ("2026-11-26T12:00:00.000000Z", "f0")) == first
+    assert len(first) == 16
+    assert int(first, 16) >= 0
+    # Another predecessor, or the first row of the connection: another key.
+    assert key("2026-11-27T12:00:00.000000Z", ("2026-11-25T12:00:00.000000Z", "f0")) != first
+    assert key("2026-11-27T12:00:00.000000Z", ("2026-11-26T12:00:00.000000Z", "f1")) != first
+    assert key("2026-11-27T12:00:00.000000Z", (None, None)) != first
+
+
+def test_the_deleted_row_has_only_its_identity_and_health() -> None:
+    row = deleted_row(
+        C1,
+        observed_at="2026-11-27T12:00:00.000000Z",
+        previous_fingerprint="f0",
+        previous_observed_at="2026-11-26T12:00:00.000000Z",
+    )
+    assert row["health"] == DELETED
+    assert row["fingerprint"] == DELETED_FINGERPRINT
+    assert row["change_id"] == change_id(
+        C1, "2026-11-26T12:00:00.000000Z", "f0", row["fingerprint"]
+    )
+    assert set(row) == set(status_row(PROCESSED, observed_at="x", previous_fingerprint=None))
+    assert {k for k, v in row.items() if v is not None} == {
+        "connection_id",
+        "change_id",
+        "observed_at",
+        "fingerprint",
+        "previous_fingerprint",
+        "health",
+    }
+
+
+def test_issue_rows_one_per_kind_and_code_with_the_first_message() -> None:
+    connection = {
+        **PROCESSED,
+        "status": {
+            "tasks": [
+                {"code": "reconnect", "message": "Reconnect"},
+                {"code": "reconnect", "message": "again"},
+                {"message": "no code"},
+                "junk",
+            ],
+            "warnings": [{"code": "reconnect", "message": "as a warning too"}],
+        },
+    }
+    change = status_row(
+        connection, observed_at="2026-11-27T12:00:00.000000Z", previous_fingerprint=None
+    )
+    rows = issue_rows(connection, change)
+    assert [(r["kind"], r["code"], r["message"]) for r in rows] == [
+        ("task", "reconnect", "Reconnect"),
+        ("warning", "reconnect", "as a warning too"),
+    ]
+    assert {(r["connection_id"], r["change_id"], r["observed_at"]) for r in rows} == {
+        (C1, change["change_id"], "2026-11-27T12:00:00.000000Z")
+    }
+    assert issue_rows({**PROCESSED, "status": None}, change) == []
 
 
 def test_commit_replaces_run_time_markers_with_a_final_bookmark() -> None:
@@ -243,15 +320,114 @@ def test_filtered_out_connections_get_no_row(account: requests_mock.Mocker) -> N
     assert set(partitions(run.last_state, STREAM)) == {C3}
 
 
-def test_a_vanished_connection_keeps_its_fingerprint(
+def test_a_connection_gone_from_a_complete_listing_gets_one_deleted_row(
     account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    before = {r["connection_id"]: r for r in first.records(STREAM)}
+    serve_connections(account, api_fixtures.CONNECTIONS[:2])
+    clock.advance(hours=1)
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    [row] = second.records(STREAM)
+    assert row["connection_id"] == C3
+    assert row["health"] == DELETED
+    assert row["observed_at"] == "2026-11-27T13:00:00.000000Z"
+    assert row["fingerprint"] == DELETED_FINGERPRINT
+    assert row["previous_fingerprint"] == before[C3]["fingerprint"]
+    status_columns = set(status_snapshot({})) - {"health"}
+    assert all(row[name] is None for name in status_columns)
+    assert row["change_id"] == change_id(
+        C3, before[C3]["observed_at"], before[C3]["fingerprint"], DELETED_FINGERPRINT
+    )
+    entry = partitions(second.last_state, STREAM)[C3]
+    assert entry["fingerprint"] == DELETED_FINGERPRINT
+    # seen_on stays the last day the connection was listed: state_prune_days ages it out
+    assert entry["seen_on"] == partitions(first.last_state, STREAM)[C3]["seen_on"]
+
+    clock.advance(hours=1)
+    third = run_capture(CONFIG, state=second.last_state, streams={"connections", STREAM})
+    assert third.records(STREAM) == [], "a deleted connection is written once"
+
+
+@pytest.mark.parametrize(
+    "narrowing",
+    [
+        {"connection_ids": [C1, C2]},
+        {"group_ids": [api_fixtures.CONNECTIONS[0]["group_id"]]},
+        {"services": ["postgres", "salesforce"]},
+    ],
+)
+def test_a_filtered_run_deletes_nothing(
+    account: requests_mock.Mocker, clock: Clock, narrowing: dict[str, Any]
 ) -> None:
     first = run_capture(CONFIG, streams={"connections", STREAM})
     serve_connections(account, api_fixtures.CONNECTIONS[:2])
     clock.advance(hours=1)
-    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
-    assert second.records(STREAM) == []
+    second = run_capture(
+        {**CONFIG, **narrowing}, state=first.last_state, streams={"connections", STREAM}
+    )
+    assert all(r["health"] != DELETED for r in second.records(STREAM))
     assert partitions(second.last_state, STREAM)[C3] == partitions(first.last_state, STREAM)[C3]
+
+
+def test_an_incomplete_listing_deletes_nothing(account: requests_mock.Mocker, clock: Clock) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    # The third item has no id: skipped as malformed, so the listing is not complete.
+    broken = [*api_fixtures.CONNECTIONS[:2], {**api_fixtures.CONNECTIONS[2], "id": None}]
+    serve_connections(account, broken)
+    clock.advance(hours=1)
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    assert all(r["health"] != DELETED for r in second.records(STREAM))
+
+
+def test_a_deleted_connection_is_not_pruned_before_its_row_then_is_forgotten(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    serve_connections(account, api_fixtures.CONNECTIONS[:2])
+    clock.advance(days=45)  # longer than state_prune_days (30) without a run
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM})
+    assert [(r["connection_id"], r["health"]) for r in second.records(STREAM)] == [(C3, DELETED)]
+    clock.advance(hours=1)
+    third = run_capture(CONFIG, state=second.last_state, streams={"connections", STREAM})
+    assert third.records(STREAM) == []
+    assert set(partitions(third.last_state, STREAM)) == {C1, C2}
+
+
+def test_a_filtered_run_still_forgets_long_unseen_connections(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM})
+    clock.advance(days=45)
+    second = run_capture(
+        {**CONFIG, "connection_ids": [C1]}, state=first.last_state, streams={"connections", STREAM}
+    )
+    assert set(partitions(second.last_state, STREAM)) == {C1}
+
+
+def test_status_issues_carry_the_key_of_their_status_row(account: requests_mock.Mocker) -> None:
+    run = run_capture(CONFIG, streams={"connections", STREAM, ISSUES})
+    status = {r["connection_id"]: r for r in run.records(STREAM)}
+    issues = run.records(ISSUES)
+    assert issues, "the fixture's broken connection has a task"
+    for issue in issues:
+        owner = status[issue["connection_id"]]
+        assert issue["change_id"] == owner["change_id"]
+        assert issue["observed_at"] == owner["observed_at"]
+        codes = owner["task_codes"] if issue["kind"] == "task" else owner["warning_codes"]
+        assert issue["code"] in codes
+    assert len(issues) == sum(
+        len(r["task_codes"]) + len(r["warning_codes"]) for r in status.values()
+    )
+
+
+def test_status_issues_are_written_with_each_change_only(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    first = run_capture(CONFIG, streams={"connections", STREAM, ISSUES})
+    clock.advance(minutes=30)
+    second = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM, ISSUES})
+    assert second.records(ISSUES) == []
 
 
 def test_observed_at_matches_the_run_start(account: requests_mock.Mocker) -> None:

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from singer_sdk.helpers._typing import conform_record_data_types
 
+from tap_fivetran_meta.rules.filters import Filters
+from tap_fivetran_meta.rules.run_log import RunFacts, run_row
 from tap_fivetran_meta.rules.schema_config import flatten
-from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.status_history import deleted_row, issue_rows, status_row
 from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item
 from tap_fivetran_meta.runtime.account_scope import ACCOUNT_ID
 from tap_fivetran_meta.streams import STREAM_TYPES
@@ -59,11 +61,13 @@ def test_exactly_the_tap_built_streams_skip_conformance() -> None:
     assert trusted == {
         "sync_history",
         "connection_status_history",
+        "connection_status_issues",
         "connection_schema_settings",
         "connection_schemas",
         "connection_tables",
         "connection_columns",
         "table_lineage",
+        "tap_runs",
     }
 
 
@@ -128,6 +132,38 @@ def test_status_history_rows(tap: TapFivetranMeta, values: dict[str, Any]) -> No
         connection, observed_at="2026-11-20T12:00:00.000000Z", previous_fingerprint=None
     )
     assert_trusted(tap, "connection_status_history", row)
+    for issue in issue_rows(connection, row):
+        assert_trusted(tap, "connection_status_issues", issue)
+
+
+def test_deleted_rows(tap: TapFivetranMeta) -> None:
+    row = deleted_row(
+        "c1",
+        observed_at="2026-11-20T12:00:00.000000Z",
+        previous_fingerprint="0123456789abcdef",
+        previous_observed_at="2026-11-19T12:00:00.000000Z",
+    )
+    assert_trusted(tap, "connection_status_history", row)
+
+
+@pytest.mark.parametrize("listed", [None, 0, 60])
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(group_ids=frozenset({"g1", "g0"}), services=frozenset({"x"}))]
+)
+def test_run_log_rows(tap: TapFivetranMeta, listed: int | None, filters: Filters) -> None:
+    row = run_row(
+        RunFacts(
+            account_id="acct_1",
+            started_at="2026-11-20T12:00:00.000000Z",
+            ended_at="2026-11-20T12:01:00.000000Z",
+            tap_version="0.1.0",
+            filters=filters,
+            connections_listed=listed,
+            listing_complete=listed is not None,
+            streams_completed=frozenset({"connections", "account"}),
+        )
+    )
+    assert_trusted(tap, "tap_runs", row)
 
 
 def schema_configs() -> st.SearchStrategy[Any]:

@@ -6,6 +6,9 @@ the new rows arrive, so an interrupted run leaves a table looking emptied. Here 
 full-table stream stamps its records with the run's version and announces that
 version once, after its last record, and only when the stream read everything
 (a plan-gated, skipped resource announces nothing and so deletes nothing).
+
+The tracker also knows which streams completed their read in this run, activated or
+not (:attr:`ActivationTracker.completed`): the run log (``tap_runs``) lists them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class ActivationTracker:
         self.enabled = enabled
         self.version = version
         self._announced: set[str] = set()
+        self._completed: set[str] = set()
 
     def _applies(self, stream: VersionedStream) -> bool:
         return self.enabled and stream.replication_method == FULL_TABLE
@@ -49,10 +53,21 @@ class ActivationTracker:
 
     def finish(self, stream: VersionedStream, *, complete: bool) -> None:
         """Announce the version once the stream has emitted everything it read."""
+        self.note_complete(stream.name, complete=complete)
         if not self._applies(stream) or not complete or stream.name in self._announced:
             return
         self._announced.add(stream.name)
         stream.announce_version(self.version)
+
+    def note_complete(self, name: str, *, complete: bool) -> None:
+        """Record that a stream ended this run having read everything (``complete``)."""
+        if complete:
+            self._completed.add(name)
+
+    @property
+    def completed(self) -> frozenset[str]:
+        """Names of the streams that ended this run with a complete read."""
+        return frozenset(self._completed)
 
     @property
     def announced(self) -> frozenset[str]:

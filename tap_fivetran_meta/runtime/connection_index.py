@@ -29,6 +29,10 @@ class ConnectionIndex:
         if isinstance(connection_id, str):
             self._entries[connection_id] = (record.get("group_id"), record.get("service"))
 
+    def listed_ids(self) -> frozenset[str]:
+        """The ids of every connection added so far."""
+        return frozenset(self._entries)
+
     def mark_complete(self) -> None:
         """Declare that every connection of the account has been added."""
         self._complete = True

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tap_fivetran_meta.rules.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
 REPLICATION_KEY = "replication_key"
@@ -92,6 +92,7 @@ def prune(
     today: date,
     max_age_days: int,
     bookmark_key: str | None = None,
+    keep: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> int:
     """Drop the partitions of connections not seen for more than ``max_age_days``.
 
@@ -105,6 +106,8 @@ def prune(
         today: The run's (UTC) day.
         max_age_days: Days after which an unseen connection is forgotten (0: never).
         bookmark_key: See :func:`last_seen`.
+        keep: Partitions it accepts are kept however long ago they were seen (the
+            stream still needs them, e.g. to write a deleted connection's row).
 
     Returns:
         How many partitions were dropped.
@@ -122,7 +125,7 @@ def prune(
             seen = None  # a day in the future says nothing; it would keep the partition forever
         if seen is None and isinstance(partition, dict):
             mark_seen(partition, today)
-        if seen is None or seen >= cutoff:
+        if seen is None or seen >= cutoff or (keep is not None and keep(partition)):
             kept.append(partition)
     dropped = len(partitions) - len(kept)
     if dropped:

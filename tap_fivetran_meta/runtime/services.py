@@ -45,6 +45,13 @@ class TapServices(Protocol):
         """The instant derived, time-dependent columns are computed against."""
 
     @property
+    def tap_version(self) -> str:
+        """The version of this tap."""
+
+    def clock(self) -> datetime:
+        """The current instant (UTC), e.g. for when the run ended."""
+
+    @property
     def user_agent(self) -> str:
         """The User-Agent sent with every request."""
 

@@ -24,6 +24,7 @@ from tap_fivetran_meta.streams.infrastructure import (
     ProxyAgentsStream,
     SystemKeysStream,
 )
+from tap_fivetran_meta.streams.runs import TapRunsStream
 from tap_fivetran_meta.streams.schemas import (
     ConnectionColumnsStream,
     ConnectionSchemaSettingsStream,
@@ -32,7 +33,11 @@ from tap_fivetran_meta.streams.schemas import (
     SchemaChangesStream,
     TableLineageStream,
 )
-from tap_fivetran_meta.streams.syncs import ConnectionStatusHistoryStream, SyncHistoryStream
+from tap_fivetran_meta.streams.syncs import (
+    ConnectionStatusHistoryStream,
+    ConnectionStatusIssuesStream,
+    SyncHistoryStream,
+)
 from tap_fivetran_meta.streams.transformations import (
     TransformationProjectsStream,
     TransformationsStream,
@@ -50,6 +55,7 @@ STREAM_TYPES = (
     ExternalLoggingStream,
     ConnectionsStream,
     SyncHistoryStream,
+    ConnectionStatusIssuesStream,
     ConnectionStatusHistoryStream,
     ConnectorTypesStream,
     ConnectionSchemaSettingsStream,
@@ -67,4 +73,5 @@ STREAM_TYPES = (
     TransformationsStream,
     TransformationProjectsStream,
     WebhookEventsStream,
+    TapRunsStream,
 )

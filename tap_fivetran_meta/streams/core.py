@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import typing as th
@@ -177,6 +178,24 @@ CONNECTION_STATUS = th.ObjectType(
 )
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What this run's ``/v1/connections`` listing read, once it reached its last page."""
+
+    #: Ids of every connection listed (filtered-out ones too).
+    ids: frozenset[str]
+    #: Every page was read and no item was skipped as malformed or unavailable.
+    read_everything: bool
+    #: A group_ids / connection_ids / services filter narrowed the run
+    #: (``Filters.filters_connections``).
+    filtered: bool
+
+    @property
+    def complete_and_unfiltered(self) -> bool:
+        """Every connection that exists was listed: an absent one is deleted."""
+        return self.read_everything and not self.filtered
+
+
 class ConnectionsStream(FivetranStream):
     """All accessible connections from one paginated list, with derived health columns."""
 
@@ -249,6 +268,8 @@ class ConnectionsStream(FivetranStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._markers: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: Set once the listing reached its end in this run (None: it did not).
+        self.listing: Listing | None = None
 
     _infrastructure: health.Infrastructure | None = None
 
@@ -264,6 +285,15 @@ class ConnectionsStream(FivetranStream):
         self._prefetch_later_lists()
         yield from super().get_records(context)
         self.services.connection_index.mark_complete()
+        self.listing = Listing(
+            ids=self.services.connection_index.listed_ids(),
+            read_everything=not self._resource_unavailable and not self._malformed_skipped,
+            filtered=self.services.filters.filters_connections,
+        )
+        for child in self.child_streams:
+            after_listing = getattr(child, "after_listing", None)
+            if after_listing is not None:
+                after_listing(self.listing)
 
     def _prefetch_later_lists(self) -> None:
         """Start reading the account-level lists synced after this stream, concurrently.

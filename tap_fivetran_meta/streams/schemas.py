@@ -28,7 +28,13 @@ from tap_fivetran_meta.api.errors import FivetranAPIError, FivetranAuthError
 from tap_fivetran_meta.client import FivetranStream
 from tap_fivetran_meta.rules.coerce import as_str
 from tap_fivetran_meta.rules.lineage import destination_fqn, destination_name
-from tap_fivetran_meta.rules.schema_changes import TABLE, Fingerprint, changes, fingerprint_of
+from tap_fivetran_meta.rules.schema_changes import (
+    TABLE,
+    Fingerprint,
+    changes,
+    fingerprint_of,
+    object_key,
+)
 from tap_fivetran_meta.rules.schema_config import (
     CallBudget,
     FlatConfig,
@@ -306,6 +312,11 @@ class ConnectionTablesStream(_SchemaConfigStream):
         prop("supports_columns_config", th.BooleanType, "Columns can be configured."),
         prop("supports_history_mode", th.BooleanType, "History mode is available."),
         prop("enabled_patch_settings", PATCH_SETTINGS, "Whether the table may be disabled."),
+        prop(
+            "object_key",
+            th.StringType,
+            "The table's key in schema_changes.object_key (schema and table names).",
+        ),
     ).to_dict()
 
     @override
@@ -313,6 +324,7 @@ class ConnectionTablesStream(_SchemaConfigStream):
         for table in config.tables:
             row = dict(table)
             row.pop("schema_name_in_destination", None)
+            row["object_key"] = object_key(row["schema_name"], row["table_name"])
             yield row
 
 
@@ -342,6 +354,11 @@ class ConnectionColumnsStream(_SchemaConfigStream):
             th.BooleanType,
             "Listed in the bulk config, i.e. a user changed the column's settings.",
         ),
+        prop(
+            "object_key",
+            th.StringType,
+            "The column's key in schema_changes.object_key (schema, table, column names).",
+        ),
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -359,6 +376,11 @@ class ConnectionColumnsStream(_SchemaConfigStream):
 
     @override
     def rows(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
+        for column in self._columns(config, context):
+            names = (column["schema_name"], column["table_name"], column["column_name"])
+            yield {**column, "object_key": object_key(*names)}
+
+    def _columns(self, config: FlatConfig, context: dict[str, Any]) -> Iterator[Row]:
         if not self.column_details:
             yield from config.columns
             return

@@ -25,7 +25,12 @@ from tap_fivetran_meta.api.errors import FivetranAPIError
 from tap_fivetran_meta.api.payload import MalformedBodyError, response_payload
 from tap_fivetran_meta.client import INJECTED_KEYS, FivetranStream, error_summary
 from tap_fivetran_meta.rules.recheck import history_read_reason
-from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.status_history import (
+    DELETED_FINGERPRINT,
+    deleted_row,
+    issue_rows,
+    status_row,
+)
 from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item_at, row_digest
 from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
 from tap_fivetran_meta.rules.windows import (
@@ -51,7 +56,7 @@ from tap_fivetran_meta.runtime.sdk_hooks import (
     SelfCommittedPartitions,
 )
 from tap_fivetran_meta.schemas.fragments import CONNECTION_COLUMNS, DT, OPAQUE, key, prop
-from tap_fivetran_meta.streams.core import ConnectionsStream
+from tap_fivetran_meta.streams.core import ConnectionsStream, Listing
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -599,19 +604,26 @@ class Fetched:
     stopped_by: str | None = None
 
 
+#: The name of the status stream (the issues stream reads its partitions).
+STATUS_STREAM = "connection_status_history"
+#: Context key marking the sync of a connection gone from a complete listing.
+DELETED_KEY = "deleted"
+
+
 class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, MessageHooks, Stream):
     """One row per connection each time its status changes (no API request).
 
     Reads the connection record the ``connections`` stream just processed, and
     compares the fingerprint of its status with the one kept in the connection's
     bookmark. The first run writes every connection; a run without changes writes
-    nothing.
+    nothing. After a complete, unfiltered listing, each connection the state knows
+    that the listing lacks gets one row with health ``deleted`` (:meth:`after_listing`).
     """
 
-    name = "connection_status_history"
+    name = STATUS_STREAM
     parent_stream_type = ConnectionsStream
     state_partitioning_keys = ("connection_id",)
-    primary_keys = ("connection_id", "observed_at")
+    primary_keys = ("connection_id", "change_id")
     replication_key = "observed_at"
     #: See SyncHistoryStream; this bookmark moves only on a change, so it dates nothing.
     prunable_partitions = True
@@ -619,12 +631,19 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     trusted_rows = True  # rows built by status_history.status_row, typed per column
     schema = th.PropertiesList(
         key("connection_id", "Connection id."),
+        key(
+            "change_id",
+            "Key of this status change (16 hex characters): a hash of the connection, the "
+            "previous row's observed_at and fingerprint, and this fingerprint. A resumed "
+            "run sends a change again under the same change_id.",
+        ),
         th.Property(
             "observed_at",
             DT,
             required=True,
             description="Start of the run that saw this status (UTC; equals "
-            "connections.observed_at of that run). The replication key.",
+            "connections.observed_at and tap_runs.started_at of that run). The "
+            "replication key; not part of the key.",
         ),
         prop("fingerprint", th.StringType, "Short hash of the status fields below."),
         prop(
@@ -644,7 +663,12 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
         prop("failed_at", DT, "Last failed sync (UTC)."),
         prop("last_sync_completed_at", DT, "Later of succeeded_at and failed_at."),
         prop("last_sync_succeeded", th.BooleanType, "Whether the last completed sync succeeded."),
-        prop("health", th.StringType, "Derived health, as in the connections stream."),
+        prop(
+            "health",
+            th.StringType,
+            "Derived health, as in the connections stream; 'deleted' (every other status "
+            "column null) once a complete, unfiltered listing lacks the connection.",
+        ),
         prop("task_codes", th.ArrayType(th.StringType), "Codes of status.tasks, sorted."),
         prop("warning_codes", th.ArrayType(th.StringType), "Codes of status.warnings, sorted."),
         prop("sync_frequency", th.IntegerType, "Minutes between syncs."),
@@ -656,10 +680,14 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._state_warnings: set[str] = set()
+        self.deleted_written = 0
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:
+            return
+        if context.get(DELETED_KEY) is True:
+            yield from self._deleted(context)
             return
         partition = self.get_context_state(context)
         mark_seen(partition, self.services.run_started_at.date())
@@ -667,17 +695,34 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
             row = self._changed_row(context, partition)
             if row is None:
                 return
-            with self.services.deferred_termination():  # record and fingerprint, or neither
-                yield row
-                # Only now, after the record was written, does state learn about it.
-                assert self.replication_key  # noqa: S101 - set on the class
-                previous = self._stored_observed_at(partition, str(context["connection_id"]))
-                observed = max(filter(None, (previous, row["observed_at"])))
-                commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
+            yield from self._emit(partition, row)
         finally:
             clear_transient(partition)
 
-    def _changed_row(self, context: Context, partition: dict[str, Any]) -> dict[str, Any] | None:
+    def _emit(self, partition: dict[str, Any], row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Yield the row, then commit its observed_at and fingerprint (both, or neither)."""
+        with self.services.deferred_termination():
+            yield row
+            # Only now, after the record was written, does state learn about it.
+            assert self.replication_key  # noqa: S101 - set on the class
+            previous = self._stored_observed_at(partition, row["connection_id"])
+            observed = max(filter(None, (previous, row["observed_at"])))
+            commit(partition, self.replication_key, observed, fingerprint=row[FINGERPRINT_KEY])
+
+    def pending_row(self, context: Context | dict[str, Any]) -> dict[str, Any] | None:
+        """The row this run writes (or wrote) for the connection being synced, or None.
+
+        Reads the connection's partition without creating it; the issues stream, synced
+        just before this one, builds its rows on it.
+        """
+        manager = self.state_manager
+        assert isinstance(manager, IndexedStateManager)  # noqa: S101
+        partition = manager.peek_context_state({"connection_id": context["connection_id"]})
+        return self._changed_row(context, dict(partition or {}))
+
+    def _changed_row(
+        self, context: Context | dict[str, Any], partition: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The row for the connection being synced, or None when its status is unchanged."""
         connection = self.services.current_connection
         if not connection or connection.get("id") != context.get("connection_id"):
@@ -690,19 +735,95 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
         observed_at = connection.get("observed_at") or format_timestamp(
             self.services.run_started_at
         )
+        previous = self._stored_fingerprint(partition, str(context["connection_id"]))
+        row = status_row(
+            connection,
+            observed_at=observed_at,
+            previous_fingerprint=previous,
+            previous_observed_at=self._stored_observed_at(partition, str(context["connection_id"])),
+        )
+        return None if row[FINGERPRINT_KEY] == previous else row
+
+    # --- deleted connections -------------------------------------------------------------
+
+    def after_listing(self, listing: Listing) -> None:
+        """Write the ``deleted`` row of each known connection a complete listing lacks.
+
+        Only after a complete, unfiltered listing (a filter leaves connections out that
+        still exist), once per connection: a partition already holding the deleted
+        fingerprint gets nothing more. Sorted by id, so output is the same every time.
+        """
+        if not self.selected or not listing.complete_and_unfiltered:
+            return
+        gone = sorted(
+            connection_id
+            for connection_id, partition in self._partitions_by_id().items()
+            if connection_id not in listing.ids
+            and partition.get(FINGERPRINT_KEY) != DELETED_FINGERPRINT
+        )
+        for connection_id in gone:
+            self.sync({"connection_id": connection_id, DELETED_KEY: True})
+        if gone:
+            self.logger.info(
+                "Stream '%s': %d connections known from earlier runs are gone from the "
+                "complete connections listing; each got one row with health 'deleted'.",
+                self.name,
+                len(gone),
+            )
+
+    def _partitions_by_id(self) -> dict[str, dict[str, Any]]:
+        partitions = self.stream_state.get("partitions")
+        found: dict[str, dict[str, Any]] = {}
+        for partition in partitions if isinstance(partitions, list) else ():
+            context = partition.get("context") if isinstance(partition, dict) else None
+            connection_id = context.get("connection_id") if isinstance(context, dict) else None
+            if isinstance(connection_id, str):
+                found[connection_id] = partition
+        return found
+
+    def _deleted(self, context: Context) -> Iterator[dict[str, Any]]:
+        """The deleted row of one connection (its partition is not marked seen)."""
+        partition = self.get_context_state(context)
+        connection_id = str(context["connection_id"])
+        row = deleted_row(
+            connection_id,
+            observed_at=format_timestamp(self.services.run_started_at),
+            previous_fingerprint=self._stored_fingerprint(partition, connection_id),
+            previous_observed_at=self._stored_observed_at(partition, connection_id),
+        )
+        self.deleted_written += 1
+        try:
+            yield from self._emit(partition, row)
+        finally:
+            clear_transient(partition)
+
+    def keeps_unseen_partition(self, partition: Mapping[str, Any]) -> bool:
+        """Whether ``state_prune_days`` must keep a partition of a connection not seen lately.
+
+        An unfiltered run lists every connection, so it either sees the connection again
+        or writes its ``deleted`` row: until then the partition is kept. A partition
+        holding the deleted row, or any in a filtered run, ages out as usual.
+        """
+        return (
+            not self.services.filters.filters_connections
+            and partition.get(FINGERPRINT_KEY) != DELETED_FINGERPRINT
+        )
+
+    # --- state values --------------------------------------------------------------------
+
+    def _stored_fingerprint(self, partition: Mapping[str, Any], connection_id: str) -> str | None:
         previous = partition.get(FINGERPRINT_KEY)
         if previous is not None and not isinstance(previous, str):
             self._warn_state(
                 "fingerprint",
                 f"state holds {str(previous)[:40]!r} as the status fingerprint of connection "
-                f"{context.get('connection_id')}, not a string; its status is written again "
+                f"{connection_id}, not a string; its status is written again "
                 "and the fingerprint replaced",
             )
-            previous = None
-        row = status_row(connection, observed_at=observed_at, previous_fingerprint=previous)
-        return None if row[FINGERPRINT_KEY] == previous else row
+            return None
+        return previous
 
-    def _stored_observed_at(self, partition: dict[str, Any], connection_id: str) -> str | None:
+    def _stored_observed_at(self, partition: Mapping[str, Any], connection_id: str) -> str | None:
         """The stored bookmark if it is a timestamp no later than the run's start."""
         assert self.replication_key  # noqa: S101 - set on the class
         raw = bookmark_value(partition, self.replication_key)
@@ -723,3 +844,69 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
         if key not in self._state_warnings:
             self._state_warnings.add(key)
             self.logger.warning("Stream '%s': %s (warned once per run).", self.name, detail)
+
+    @override
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        if state is None and self.selected:
+            self.services.activation.note_complete(self.name, complete=_listing_read(self))
+
+
+class ConnectionStatusIssuesStream(AccountScoped, MessageHooks, Stream):
+    """One row per task and warning of each ``connection_status_history`` row.
+
+    Synced just before the status stream, for the row that stream is about to write
+    (:meth:`ConnectionStatusHistoryStream.pending_row`), under the same
+    ``(connection_id, change_id)``: a run that stops between the two, or resumes after
+    its STATE was lost, sends the same rows again under the same keys. No state of its
+    own, no API request.
+    """
+
+    name = "connection_status_issues"
+    parent_stream_type = ConnectionsStream
+    primary_keys = ("connection_id", "change_id", "kind", "code")
+    state_partitioning_keys: tuple[str, ...] = ()
+    trusted_rows = True  # rows built by status_history.issue_rows, typed per column
+    schema = th.PropertiesList(
+        key("connection_id", "Connection id."),
+        key("change_id", "The connection_status_history row (change_id) it belongs to."),
+        key("kind", "'task' (status.tasks: blocking, act on it) or 'warning' (status.warnings)."),
+        key("code", "The task's or warning's code, e.g. 'reconnect'."),
+        th.Property(
+            "observed_at",
+            DT,
+            required=True,
+            description="observed_at of that connection_status_history row (UTC).",
+        ),
+        prop("message", th.StringType, "Its message, as Fivetran wrote it."),
+    ).to_dict()
+
+    @override
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return False  # rows of past changes are never deleted
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:
+            return
+        status = self.services.streams[STATUS_STREAM]
+        assert isinstance(status, ConnectionStatusHistoryStream)  # noqa: S101
+        change = status.pending_row(context)
+        connection = self.services.current_connection
+        if change is None or connection is None:
+            return
+        yield from issue_rows(connection, change)
+
+    @override
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        if state is None and self.selected:
+            self.services.activation.note_complete(self.name, complete=_listing_read(self))
+
+
+def _listing_read(stream: Stream) -> bool:
+    """Whether the connections stream read its whole listing in this run (see Listing)."""
+    parent = stream.services.streams.get("connections")  # type: ignore[attr-defined]
+    listing = getattr(parent, "listing", None)
+    return isinstance(listing, Listing) and listing.read_everything

@@ -49,13 +49,38 @@ class TransformationsStream(FivetranStream):
             th.ArrayType(th.StringType),
             "Connections that trigger or feed it (schedule and config, de-duplicated).",
         ),
+        prop(
+            "project_id",
+            th.StringType,
+            "transformation_config.project_id: its transformation project (DBT_CORE).",
+        ),
+        prop(
+            "schedule_type",
+            th.StringType,
+            "schedule.schedule_type: INTEGRATED, TIME_OF_DAY, INTERVAL or CRON.",
+        ),
+        prop("connection_count", th.IntegerType, "Number of connection_ids."),
     ).to_dict()
 
     @override
     def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
         row["connection_ids"] = transformation_connection_ids(row)
+        row.update(transformation_scalars(row))
         redact.scrub_record(row, config_fields=("transformation_config",))
         return super().post_process(row, context)
+
+
+def transformation_scalars(row: dict[str, Any]) -> dict[str, Any]:
+    """``project_id``, ``schedule_type`` and ``connection_count`` (so no model reads JSON)."""
+    config = row.get("transformation_config")
+    schedule = row.get("schedule")
+    project_id = config.get("project_id") if isinstance(config, dict) else None
+    schedule_type = schedule.get("schedule_type") if isinstance(schedule, dict) else None
+    return {
+        "project_id": project_id if isinstance(project_id, str) else None,
+        "schedule_type": schedule_type if isinstance(schedule_type, str) else None,
+        "connection_count": len(row.get("connection_ids") or ()),
+    }
 
 
 def transformation_connection_ids(row: dict[str, Any]) -> list[str]:
@@ -89,6 +114,8 @@ class TransformationProjectsStream(FivetranStream):
         prop("created_by_id", th.StringType, "User who created it."),
         prop("status", th.StringType, "NOT_READY, READY or ERROR (from the detail call)."),
         prop("errors", th.ArrayType(th.StringType), "Errors of the project setup, if any."),
+        prop("error_count", th.IntegerType, "Number of errors."),
+        prop("errors_text", th.StringType, "The errors joined with ' | '; null when none."),
         prop("setup_tests", th.ArrayType(SETUP_TEST), "Latest setup test results."),
         prop(
             "project_config",
@@ -116,7 +143,21 @@ class TransformationProjectsStream(FivetranStream):
             message_lists=("setup_tests",),
             text_lists=("errors",),
         )
+        row.update(project_error_columns(row.get("errors")))
         return super().post_process(row, context)
+
+
+#: What ``errors_text`` joins a project's errors with.
+ERRORS_SEPARATOR = " | "
+
+
+def project_error_columns(errors: Any) -> dict[str, Any]:
+    """``error_count`` and ``errors_text`` of a project's (scrubbed) ``errors`` list."""
+    texts = [e for e in errors if isinstance(e, str)] if isinstance(errors, list) else []
+    return {
+        "error_count": len(texts),
+        "errors_text": ERRORS_SEPARATOR.join(texts) if texts else None,
+    }
 
 
 def _project_path(item: dict[str, Any]) -> str:
