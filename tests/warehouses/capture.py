@@ -13,6 +13,7 @@ healthy and broken connections. Everything is deterministic but the clock (now).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,19 @@ def capture(directory: Path) -> datetime:
     return last_run
 
 
+def lineage_all(messages: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    """(connection, database, schema, table) of every destination table in the lineage."""
+    return {
+        (
+            r["connection_id"],
+            r["destination_database"],
+            r["destination_schema"],
+            r["destination_table"],
+        )
+        for r in _records(messages, "table_lineage")
+    }
+
+
 def _consumer_project(
     project: Path, messages: list[dict[str, Any]], connections: list[str]
 ) -> None:
@@ -152,6 +166,10 @@ def _consumer_project(
             if r["connection_id"] in connections and r["enabled"]
         }
     )
+    # Only destination tables no other destination has under the same schema.table: on
+    # Spark sources have no database, so such a table would match both.
+    seen = Counter((row[2], row[3]) for row in lineage_all(messages))
+    lineage = [row for row in lineage if seen[(row[2], row[3])] == 1]
     sources: dict[tuple[str, str], list[str]] = {}
     for cid in connections:
         for _, database, schema, table in [row for row in lineage if row[0] == cid][:2]:

@@ -35,8 +35,9 @@
   {%- endif -%}
 {%- endmacro %}
 
-{#- A double-precision float. dbt.type_float() is `float`, which DuckDB reads as a 4-byte
-    REAL (7 digits: durations lose their milliseconds); everywhere else it is 8 bytes. -#}
+{#- A double-precision float. dbt.type_float() is `float`, which DuckDB and Spark (so
+    Databricks) read as a 4-byte REAL (7 digits: durations lose their milliseconds);
+    elsewhere it is 8 bytes. -#}
 {% macro type_double() -%}
   {{ return(adapter.dispatch('type_double', 'fivetran_meta')()) }}
 {%- endmacro %}
@@ -46,5 +47,9 @@
 {%- endmacro %}
 
 {% macro duckdb__type_double() -%}
+  {{ return('double') }}
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
   {{ return('double') }}
 {%- endmacro %}
