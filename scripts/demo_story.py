@@ -19,6 +19,7 @@ import sys
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -125,9 +126,29 @@ def project(warehouse: str, out: Path) -> int:
                 "tables": [{"name": table} for table in sorted(set(tables))],
             }
         )
-    spec = {"version": 2, "sources": entries}
+    spec = {"version": 2, "sources": entries, **_alerts_and_exposure(entries)}
     (out / "models" / "sources.yml").write_text(json.dumps(spec, indent=1) + "\n")
     return sum(len(set(t)) for t in sources.values())
+
+
+def _alerts_and_exposure(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Put the package's alert test on every source table (severity warn: the demo's build
+    reports WARN for the sources at risk and goes on) and declare one dashboard exposure
+    on all of them, so fivetran_meta__dbt_impact has something downstream to show."""
+    alert = {"fivetran_meta.fed_by_healthy_connection": {"config": {"severity": "warn"}}}
+    for entry in entries:
+        for table in entry["tables"]:
+            table["data_tests"] = [alert]
+    refs = [f"source('{e['name']}', '{t['name']}')" for e in entries for t in e["tables"]]
+    if not refs:
+        return {}
+    dashboard = {
+        "name": "operations_dashboard",
+        "type": "dashboard",
+        "owner": {"name": "Data team", "email": "data@example.com"},
+        "depends_on": refs,
+    }
+    return {"exposures": [dashboard]}
 
 
 def main() -> int:

@@ -74,7 +74,8 @@ INCIDENT_QUERIES = {
     "Open incidents, latest first": f"""
         select {LABEL} as connection, i.worst_health as health, i.started_at,
                cast(i.duration_minutes / 60.0 as decimal(10, 1)) as hours,
-               coalesce(i.cause_codes, '') as cause, coalesce(d.nodes, 0) as dbt_nodes_downstream
+               coalesce(i.cause_codes, '') as cause, i.dbt_sources_affected as dbt_sources,
+               coalesce(d.nodes, 0) as dbt_nodes_downstream
         from {m("incidents")} i
         join {m("connection_status")} s on s.connection_id = i.connection_id
         left join {IMPACT} d on d.connection_id = i.connection_id
@@ -280,7 +281,7 @@ def incident_data(con: Warehouse) -> dict[str, Any]:
     the sources their connection feeds) and incidents / MTTR per service."""
     incidents = con.execute(
         f"""select {LABEL}, i.worst_health, i.started_at, i.ended_at, i.is_open,
-            i.duration_minutes, i.cause_codes, i.cause_messages,
+            i.duration_minutes, i.cause_codes, i.cause_messages, i.dbt_sources_affected,
             case when i.is_open then d.names end
             from {m("incidents")} i
             join {m("connection_status")} s on s.connection_id = i.connection_id
@@ -289,7 +290,8 @@ def incident_data(con: Warehouse) -> dict[str, Any]:
     ).fetchall()
     reliability = con.execute(
         f"""select grain_name, connections, incidents_30d, mttr_minutes
-            from {m("reliability_rollup")} where grain = 'service'
+            from {m("reliability_rollup")}
+            where grain = 'service' and (incidents_30d > 0 or mttr_minutes is not null)
             order by incidents_30d desc, mttr_minutes desc nulls last, grain_name"""
     ).fetchall()
     return {"incidents": incidents, "reliability": reliability}

@@ -77,11 +77,13 @@ class ReportData:
     project_errors: list[tuple[str, str, str]] = field(default_factory=list)
     generated_from: str = ""
     #: Incidents, open first then latest: (label, worst health, started_at, ended_at,
-    #: is_open, duration minutes, cause codes, cause messages, downstream nodes).
-    incidents: list[tuple[str, str, Any, Any, bool, Any, Any, Any, Any]] = field(
+    #: is_open, duration minutes, cause codes, cause messages, dbt sources the connection
+    #: feeds, the dbt nodes downstream of them).
+    incidents: list[tuple[str, str, Any, Any, bool, Any, Any, Any, int, Any]] = field(
         default_factory=list
     )
-    #: Per service: (service, connections, incidents in 30 days, MTTR minutes or None).
+    #: Per service with incidents: (service, connections, incidents in 30 days, MTTR
+    #: minutes or None).
     reliability: list[tuple[str, int, int, Any]] = field(default_factory=list)
 
 
@@ -445,6 +447,13 @@ def reliability_chart(data: ReportData) -> str:
     return _svg("chart-reliability", width, height, parts, "Incidents and MTTR per service")
 
 
+def _impact(sources: int, nodes: Any) -> str:
+    if not sources:
+        return ""
+    fed = f"{sources} dbt source{'s' if sources != 1 else ''}"
+    return f"{fed}; downstream: {nodes}" if nodes else fed
+
+
 def incident_sections(data: ReportData) -> list[tuple[str, str, str]]:
     """The incidents table (open ones first) and the per-service reliability chart."""
     rows = [
@@ -457,27 +466,29 @@ def incident_sections(data: ReportData) -> list[tuple[str, str, str]]:
             _duration(minutes),
             codes or "",
             (messages or "")[:80],
-            impact or "",
+            _impact(sources, nodes),
         )
-        for (label, worst, started, ended, is_open, minutes, codes, messages, impact) in (
+        for (label, worst, started, ended, is_open, minutes, codes, messages, sources, nodes) in (
             data.incidents
         )
     ]
     head = ("connection", "state", "worst health", "started", "ended", "duration", "cause")
-    head += ("message", "downstream dbt nodes")
+    head += ("message", "downstream impact")
     return [
         (
             "Incidents (open first)",
             _table(head, rows, "table-incidents"),
             "fivetran_meta__incidents: each spell a connection was unhealthy, from the earliest "
-            "evidence (a failed sync may precede the run that saw it) to its recovery; the "
-            "downstream dbt nodes of an open one come from fivetran_meta__dbt_impact.",
+            "evidence (a failed sync may precede the run that saw it) to its recovery. Impact: "
+            "the dbt sources the connection feeds and, while open, every dbt node downstream "
+            "of them (fivetran_meta__dbt_impact).",
         ),
         (
             "Incidents and mean time to recovery per service",
             reliability_chart(data),
             "fivetran_meta__reliability_rollup (grain service): incidents started in the last "
-            "30 days and the mean duration of closed incidents; connections in brackets.",
+            "30 days and the mean duration of closed incidents; connections in brackets. "
+            "Services without incidents are left out.",
         ),
     ]
 

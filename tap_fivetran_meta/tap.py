@@ -451,6 +451,17 @@ class TapFivetranMeta(TapHooks, Tap):
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
+    _ordered_streams: tuple[dict[str, Stream], dict[str, Stream]] | None = None
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams (synced in name order), a ``synced_last`` one (the run log) last."""
+        loaded = super().streams
+        if self._ordered_streams is None or self._ordered_streams[0] is not loaded:
+            order = sorted(loaded, key=lambda name: bool(getattr(loaded[name], "synced_last", 0)))
+            self._ordered_streams = (loaded, {name: loaded[name] for name in order})
+        return self._ordered_streams[1]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install_log_filters(self.name, (stream_type.name for stream_type in STREAM_TYPES))
         self._state_notes: list[str] = []

@@ -37,8 +37,37 @@ def conn(**overrides: Any) -> dict[str, Any]:
     return record
 
 
+def later(minutes: int) -> str:
+    return (NOW + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 CASES = [
     ("healthy", conn()),
+    # A manual schedule: Fivetran ignores sync_frequency, so it is never stale by it...
+    ("healthy", conn(schedule_type="manual", succeeded_at=ago(10 * 24 * 60))),
+    ("healthy", conn(schedule_type="MANUAL", succeeded_at=ago(10 * 24 * 60))),
+    # ...even without any frequency; the other rules still apply.
+    ("healthy", conn(schedule_type="manual", sync_frequency=None)),
+    ("failing", conn(schedule_type="manual", failed_at=ago(5))),
+    ("delayed", conn(schedule_type="manual", status={"update_state": "delayed"})),
+    ("paused", conn(schedule_type="manual", paused=True)),
+    ("stale", conn(schedule_type="auto", succeeded_at=ago(10 * 24 * 60))),
+    # rescheduled_for in the future (or absent): rescheduled.
+    ("rescheduled", conn(status={"sync_state": "rescheduled", "rescheduled_for": later(30)})),
+    ("rescheduled", conn(status={"sync_state": "rescheduled", "rescheduled_for": None})),
+    # rescheduled_for in the past: a stale value; the later rules judge it.
+    ("healthy", conn(status={"sync_state": "rescheduled", "rescheduled_for": ago(60)})),
+    (
+        "stale",
+        conn(
+            succeeded_at=ago(3 * 24 * 60),
+            status={"sync_state": "rescheduled", "rescheduled_for": ago(2 * 24 * 60)},
+        ),
+    ),
+    (
+        "failing",
+        conn(failed_at=ago(5), status={"sync_state": "rescheduled", "rescheduled_for": ago(1)}),
+    ),
     ("paused", conn(paused=True, status={"setup_state": "broken"})),
     ("paused", conn(status={"sync_state": "paused"})),
     ("incomplete", conn(succeeded_at=None, status={"setup_state": "incomplete"})),
@@ -159,6 +188,7 @@ def test_nothing_is_blocked_without_the_infrastructure_lists() -> None:
 
 def test_health_values_in_rule_order() -> None:
     values = [h.value for h in health.Health]
+    assert values[0] == "deleted"  # not a rule: the row of a connection gone from Fivetran
     assert values.index("blocked") == values.index("broken") + 1
     assert values.index("rescheduled") == values.index("blocked") + 1
 
@@ -214,3 +244,22 @@ def test_derived_columns() -> None:
 def test_sync_frequency_parsing(raw: object, expected: int | None) -> None:
     # "²".isdigit() is true but int("²") fails: only ASCII digits are a frequency
     assert health.ConnectionFacts.from_record(conn(sync_frequency=raw)).sync_frequency == expected
+
+
+def test_a_manual_schedule_has_no_freshness_by_frequency() -> None:
+    old_success = ago(10 * 24 * 60)
+    manual = health.derived_columns(
+        conn(schedule_type="manual", succeeded_at=old_success), now=NOW, slack_minutes=60
+    )
+    assert manual["is_fresh"] is None
+    assert manual["health"] == "healthy"
+    assert manual["minutes_since_last_success"] == 10 * 24 * 60
+    auto = health.derived_columns(conn(succeeded_at=old_success), now=NOW, slack_minutes=60)
+    assert auto["is_fresh"] is False
+    assert auto["health"] == "stale"
+
+
+@pytest.mark.parametrize(("expected", "record"), CASES)
+def test_no_rule_gives_deleted(expected: str, record: dict[str, Any]) -> None:
+    verdict = health.health(health.ConnectionFacts.from_record(record), now=NOW, slack_minutes=60)
+    assert verdict is not health.Health.DELETED

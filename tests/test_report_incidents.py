@@ -34,6 +34,7 @@ def data() -> ReportData:
                 3000,
                 "grant_permissions",
                 "Grant SELECT on schema shop",
+                1,
                 "orders_daily (model), revenue_dashboard (exposure)",
             ),
             (
@@ -45,6 +46,7 @@ def data() -> ReportData:
                 90,
                 None,
                 None,
+                2,
                 None,
             ),
             (
@@ -56,6 +58,7 @@ def data() -> ReportData:
                 2353,
                 "reconnect",
                 "Reconnect: the password changed",
+                0,
                 None,
             ),
         ],
@@ -90,7 +93,9 @@ def test_incidents_table_lists_open_ones_first_with_cause_and_impact() -> None:
     shop = rows[0]
     assert shop[6] == "grant_permissions"
     assert shop[7] == "Grant SELECT on schema shop"
-    assert shop[8] == "orders_daily (model), revenue_dashboard (exposure)"
+    assert shop[8] == "1 dbt source; downstream: orders_daily (model), revenue_dashboard (exposure)"
+    assert rows[1][8] == "2 dbt sources"  # deleted: nothing downstream, two sources fed
+    assert rows[2][8] == ""
     assert shop[5] == "2d 2h"  # 3000 minutes
     assert (rows[2][4], rows[2][5]) == ("2026-12-06 23:20:00", "1d 15h")
     # The incidents come right after the connections that need attention.

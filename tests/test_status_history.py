@@ -285,6 +285,32 @@ def test_a_change_writes_one_row_linked_to_the_previous_one(
     )
 
 
+def test_a_change_replayed_after_a_lost_state_keeps_its_key(
+    account: requests_mock.Mocker, clock: Clock
+) -> None:
+    """Issue 22 item 8: the run that wrote a change died before its STATE reached the
+    target; the next run sends the change again, under the same primary key."""
+    first = run_capture(CONFIG, streams={"connections", STREAM, ISSUES})
+    fixed = copy.deepcopy(api_fixtures.CONNECTIONS)
+    fixed[0]["status"] = {**fixed[0]["status"], "warnings": [{"code": "w1", "message": "m"}]}
+    serve_connections(account, fixed)
+    clock.advance(hours=1)
+    killed = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM, ISSUES})
+    clock.advance(minutes=7)
+    resumed = run_capture(CONFIG, state=first.last_state, streams={"connections", STREAM, ISSUES})
+    [lost] = killed.records(STREAM)
+    [again] = resumed.records(STREAM)
+    assert again["observed_at"] != lost["observed_at"]  # the resumed run's own start
+    assert (again["connection_id"], again["change_id"]) == (
+        lost["connection_id"],
+        lost["change_id"],
+    )
+    key = ("connection_id", "change_id", "kind", "code")
+    assert [tuple(r[k] for k in key) for r in resumed.records(ISSUES)] == [
+        tuple(r[k] for k in key) for r in killed.records(ISSUES)
+    ]
+
+
 def test_state_learns_a_fingerprint_only_after_its_row(account: requests_mock.Mocker) -> None:
     run = run_capture(CONFIG, streams={"connections", STREAM})
     written: set[str] = set()

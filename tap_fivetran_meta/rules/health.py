@@ -1,7 +1,9 @@
 """Connection health and freshness rules (pure functions, no I/O).
 
 The rules are documented in the README ("Connection health"); keep both in step.
-``health`` is one enum, evaluated in order, first match wins.
+``health`` is one enum, evaluated in order, first match wins. ``deleted`` is not a rule:
+it is the value of the ``connection_status_history`` row written when a connection the
+state knows is gone from a complete, unfiltered listing (rules/status_history.py).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ if TYPE_CHECKING:
 
 
 class Health(str, Enum):
-    """Health of one connection, in rule order."""
+    """Health of one connection: ``deleted``, then the rules' verdicts in rule order."""
 
+    DELETED = "deleted"
     PAUSED = "paused"
     INCOMPLETE = "incomplete"
     BROKEN = "broken"
@@ -159,6 +162,10 @@ class ConnectionFacts:
     sync_frequency: int | None
     #: The object that keeps it from syncing (see :func:`blocked_by`), if any.
     blocked_by: str | None = None
+    #: ``auto`` or ``manual`` (lower case); a manual connection syncs only when asked.
+    schedule_type: str | None = None
+    #: ``status.rescheduled_for``: when a rescheduled sync resumes.
+    rescheduled_for: datetime | None = None
 
     @classmethod
     def from_record(
@@ -176,6 +183,8 @@ class ConnectionFacts:
             failed_at=parse_timestamp(record.get("failed_at")),
             sync_frequency=_int_or_none(record.get("sync_frequency")),
             blocked_by=blocked_by(record, infra),
+            schedule_type=_lower(record.get("schedule_type")),
+            rescheduled_for=parse_timestamp(status.get("rescheduled_for")),
         )
 
 
@@ -189,6 +198,22 @@ def awaits_first_sync(facts: ConnectionFacts) -> bool:
     return facts.is_historical_sync and facts.succeeded_at is None and facts.failed_at is None
 
 
+def is_rescheduled(facts: ConnectionFacts, now: datetime) -> bool:
+    """Waiting for a rescheduled sync: ``sync_state = rescheduled``, not resuming in the past.
+
+    A ``rescheduled_for`` before ``now`` is a stale value, not a plan (Fivetran serves
+    such values): the later rules judge the connection instead.
+    """
+    if facts.sync_state != "rescheduled":
+        return False
+    return facts.rescheduled_for is None or facts.rescheduled_for >= now
+
+
+def judged_by_frequency(facts: ConnectionFacts) -> bool:
+    """Whether ``sync_frequency`` says when the next sync is due (not on a manual schedule)."""
+    return facts.schedule_type != "manual"
+
+
 def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Health:
     """Classify a connection; the first matching rule wins (see README)."""
     rules: tuple[tuple[bool, Health], ...] = (
@@ -196,14 +221,15 @@ def health(facts: ConnectionFacts, *, now: datetime, slack_minutes: int) -> Heal
         (facts.setup_state == "incomplete", Health.INCOMPLETE),
         (facts.setup_state == "broken", Health.BROKEN),
         (facts.blocked_by is not None, Health.BLOCKED),
-        (facts.sync_state == "rescheduled", Health.RESCHEDULED),
+        (is_rescheduled(facts, now), Health.RESCHEDULED),
         (awaits_first_sync(facts), Health.FIRST_SYNC),
         (facts.is_historical_sync, Health.HISTORICAL_SYNC),
         (facts.sync_state == "syncing", Health.SYNCING),
         (last_sync_succeeded(facts.succeeded_at, facts.failed_at) is False, Health.FAILING),
         (facts.update_state == "delayed", Health.DELAYED),
         (
-            not is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
+            judged_by_frequency(facts)
+            and not is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
             Health.STALE,
         ),
     )
@@ -228,7 +254,11 @@ def derived_columns(
         "last_sync_completed_at": None if completed is None else format_timestamp(completed),
         "last_sync_succeeded": last_sync_succeeded(facts.succeeded_at, facts.failed_at),
         "minutes_since_last_success": minutes_since(facts.succeeded_at, now),
-        "is_fresh": is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now),
+        "is_fresh": (
+            is_fresh(facts.succeeded_at, facts.sync_frequency, slack_minutes, now)
+            if judged_by_frequency(facts)
+            else None
+        ),
         "health": health(facts, now=now, slack_minutes=slack_minutes).value,
         "blocked_by": facts.blocked_by,
         "task_count": len(status.get("tasks") or []),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
@@ -36,6 +36,8 @@ class TapRunsStream(AccountScoped, MessageHooks, Stream):
     name = "tap_runs"
     primary_keys = ("run_id",)
     trusted_rows = True  # rows built by run_log.run_row, typed per column
+    #: The Tap syncs it after every other stream (TapFivetranMeta.load_streams).
+    synced_last: ClassVar[bool] = True
     schema = th.PropertiesList(
         key("run_id", "Key of the run (16 hex characters: the account and started_at)."),
         th.Property(

@@ -368,12 +368,15 @@ def test_the_report_lists_open_incidents_with_their_impact(duck: Built, tmp_path
         ["warehouse", "/", "shop"],  # D-2 08:10
     ]
     assert lines[0].split()[3] == "deleted"
-    assert lines[1].split()[-1] == "0"  # feeds no dbt source
+    assert lines[1].split()[-2:] == ["0", "0"]  # feeds no dbt source
     shop = lines[2].split()
     assert shop[3] == "broken"
     assert "grant_permissions" in shop
-    assert shop[-1] == "5"  # stg_orders, orders_daily, orders_in_eur, the snapshot, the exposure
+    assert shop[-2:] == ["1", "5"]  # 1 source; stg_orders, orders_daily, orders_in_eur,
+    # the snapshot and the exposure downstream
     page = html.read_text()
     assert 'id="table-incidents"' in page
+    assert "1 dbt source; downstream: orders_daily (model)" in page
     assert "revenue_dashboard (exposure)" in page
     assert 'data-service="postgres" data-kind="mttr_minutes"' in page
+    assert 'data-service="google_analytics"' not in page  # no incidents: left out
