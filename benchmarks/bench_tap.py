@@ -53,6 +53,7 @@ START = NOW - timedelta(days=6)  # one window of sync history per connection
 COMPARED = (
     "sync_history",
     "connection_status_history",
+    "connection_status_issues",
     "connection_schema_settings",
     "connection_schemas",
     "connection_tables",

@@ -38,8 +38,9 @@ from tap_fivetran_meta.rules.lineage import (
     destination_fqn,
     destination_name,
 )
+from tap_fivetran_meta.rules.schema_changes import object_key
 from tap_fivetran_meta.rules.schema_config import flatten
-from tap_fivetran_meta.rules.status_history import status_row
+from tap_fivetran_meta.rules.status_history import issue_rows, status_row
 from tap_fivetran_meta.rules.sync_items import ConnectionRef, parse_sync_item
 from tap_fivetran_meta.rules.timeutil import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_fivetran_meta.rules.windows import plan_windows
@@ -191,12 +192,21 @@ def schema_rows(
     for table in config.tables:
         row = {**columns, **table}
         row.pop("schema_name_in_destination", None)
+        row["object_key"] = object_key(table["schema_name"], table["table_name"])
         tables.append(row)
+    column_rows = [
+        {
+            **columns,
+            **row,
+            "object_key": object_key(row["schema_name"], row["table_name"], row["column_name"]),
+        }
+        for row in config.columns
+    ]
     return {
         "connection_schema_settings": [{**columns, **config.settings}],
         "connection_schemas": [{**columns, **row} for row in config.schemas],
         "connection_tables": tables,
-        "connection_columns": [{**columns, **row} for row in config.columns],
+        "connection_columns": column_rows,
         "table_lineage": lineage,
     }
 
@@ -235,6 +245,23 @@ def infrastructure(api: Api, pool: ThreadPoolExecutor) -> health.Infrastructure:
         proxy_agents={p["id"]: p for p in lists["proxy_agents"]},
         private_links={link["id"]: link for link in lists["private_links"]},
     )
+
+
+def emit_connection(
+    record: dict[str, Any], history: list[dict], schemas: dict[str, list[dict[str, Any]]]
+) -> None:
+    """One connection and its children's rows, in the tap's order."""
+    emit("connections", record)
+    for row in history:
+        emit("sync_history", row)
+    status = status_row(record, observed_at=record["observed_at"], previous_fingerprint=None)
+    for issue in issue_rows(record, status):
+        emit("connection_status_issues", issue)
+    emit("connection_status_history", status)
+    recheck.sync_marker(record)  # the tap computes it once per connection as well
+    for stream, rows in schemas.items():
+        for row in rows:
+            emit(stream, row)
 
 
 def main() -> int:
@@ -287,16 +314,7 @@ def main() -> int:
     for item, (history, schemas) in zip(
         connections, pool.map(per_connection, connections), strict=True
     ):
-        record = connection_record(item, now, infra)
-        emit("connections", record)
-        for row in history:
-            emit("sync_history", row)
-        status = status_row(record, observed_at=record["observed_at"], previous_fingerprint=None)
-        emit("connection_status_history", status)
-        recheck.sync_marker(record)  # the tap computes it once per connection as well
-        for stream, rows in schemas.items():
-            for row in rows:
-                emit(stream, row)
+        emit_connection(connection_record(item, now, infra), history, schemas)
 
     for parent, kinds, stream in (
         ("users", ("groups", "connections"), "user_memberships"),
@@ -323,6 +341,7 @@ def main() -> int:
         strict=True,
     ):
         emit("transformation_projects", {**item, **(detail or {})})
+    emit("tap_runs", {"run_id": "peer", "started_at": args.now})  # the run log: one row
     pool.shutdown()
     sys.stdout.flush()
     print(f"peer: {api.requests} requests", file=sys.stderr)

@@ -7,6 +7,7 @@ import random
 from fivetran_sim import gen_access, gen_extras, gen_infra
 from fivetran_sim.config import SimConfig
 from fivetran_sim.context import GenContext
+from fivetran_sim.edge_cases import apply_edge_cases
 from fivetran_sim.gen_connections import build_connections
 from fivetran_sim.gen_groups import build_groups
 from fivetran_sim.model import Dataset
@@ -86,4 +87,5 @@ def build_dataset(config: SimConfig, now_us: int) -> Dataset:
         team_connections=team_connections,
     )
     dataset.infra = gen_infra.build_infrastructure(ctx, dataset)
+    apply_edge_cases(dataset, ctx)
     return dataset

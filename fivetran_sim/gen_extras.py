@@ -110,28 +110,60 @@ def build_projects(
         project_id = ctx.ids.new()
         word = ctx.rng.choice(NOUNS)
         status = ctx.weighted((("READY", 8), ("NOT_READY", 1), ("ERROR", 1)))
-        projects[project_id] = {
-            "id": project_id,
-            "type": "DBT_GIT",
-            "created_at": fmt(ctx.ago(5, 500), ctx.precision()),
-            "created_by_id": ctx.rng.choice(user_ids),
-            "group_id": group_id,
-            "status": status,
-            "errors": ["Could not clone the repository"] if status == "ERROR" else [],
-            "setup_tests": [{"title": "Git connection", "status": "PASSED", "message": ""}],
-            "project_config": {
-                "dbt_version": ctx.rng.choice(("1.7.9", "1.8.4", "1.9.1")),
-                "default_schema": f"dbt_{word}",
-                "git_remote_url": f"git@github.com:example/{word}-dbt.git",
-                "folder_path": "/",
-                "git_branch": "main",
-                "threads": 4,
-                "target_name": "prod",
-                "environment_vars": [],
-                "public_key": "ssh-rsa AAAAB3NzaC1yc2E fivetran user key",
-            },
-        }
+        projects[project_id] = project_body(
+            project_id,
+            group_id=group_id,
+            status=status,
+            created_at=fmt(ctx.ago(5, 500), ctx.precision()),
+            created_by_id=ctx.rng.choice(user_ids),
+            word=word,
+            dbt_version=ctx.rng.choice(("1.7.9", "1.8.4", "1.9.1")),
+        )
     return projects
+
+
+#: The error a project in ERROR reports when its git repository cannot be read.
+CLONE_ERROR = "Unable to clone the repository"
+
+
+def project_body(
+    project_id: str,
+    *,
+    group_id: str,
+    status: str,
+    created_at: str,
+    created_by_id: str,
+    word: str,
+    dbt_version: str,
+) -> JsonDict:
+    """One transformation project (list fields plus the details-only ones)."""
+    return {
+        "id": project_id,
+        "type": "DBT_GIT",
+        "created_at": created_at,
+        "created_by_id": created_by_id,
+        "group_id": group_id,
+        "status": status,
+        "errors": [CLONE_ERROR] if status == "ERROR" else [],
+        "setup_tests": [
+            {
+                "title": "Git connection",
+                "status": "FAILED" if status == "ERROR" else "PASSED",
+                "message": CLONE_ERROR if status == "ERROR" else "",
+            }
+        ],
+        "project_config": {
+            "dbt_version": dbt_version,
+            "default_schema": f"dbt_{word}",
+            "git_remote_url": f"git@github.com:example/{word}-dbt.git",
+            "folder_path": "/",
+            "git_branch": "main",
+            "threads": 4,
+            "target_name": "prod",
+            "environment_vars": [],
+            "public_key": "ssh-rsa AAAAB3NzaC1yc2E fivetran user key",
+        },
+    }
 
 
 def build_transformations(

@@ -39,6 +39,14 @@ PROXY_DOWN = "proxy_down"
 PRIVATE_LINK_DOWN = "private_link_down"
 INFRA_SCENARIOS = (AGENT_OFFLINE, PROXY_DOWN, PRIVATE_LINK_DOWN)
 SCENARIOS = (HEALTHY, *SPECIAL_SCENARIOS, *INFRA_SCENARIOS)
+#: Cases real accounts serve, given to a few healthy connections of accounts large enough
+#: to keep plenty of healthy ones (edge_cases.py): a manual schedule whose last sync is
+#: days old; a rescheduled_for left in the past by a reschedule that never resumed; a sync
+#: running for 10 hours where this connection's syncs take minutes.
+MANUAL_SCHEDULE = "manual_schedule"
+STALE_RESCHEDULE = "stale_reschedule"
+LONG_RUNNING_SYNC = "long_running_sync"
+EDGE_SCENARIOS = (MANUAL_SCHEDULE, STALE_RESCHEDULE, LONG_RUNNING_SYNC)
 
 
 @dataclass
@@ -47,7 +55,7 @@ class Connection:
 
     Attributes:
         id: Connection id.
-        scenario: Health scenario (see :data:`SCENARIOS`).
+        scenario: Health scenario (see :data:`SCENARIOS`, :data:`EDGE_SCENARIOS`).
         item: Static fields of the list item (``succeeded_at``/``failed_at`` are filled
             in from the sync history when rendering).
         config: Service config returned by the details endpoint (secrets masked).
@@ -59,6 +67,7 @@ class Connection:
         status_overrides: ``status`` fields forced by mutation.
         vanished: Listed, but detail and child endpoints answer 404.
         version: Bumped on every mutation (render cache key).
+        fixed_rescheduled_for: See the attribute.
     """
 
     id: str
@@ -73,6 +82,8 @@ class Connection:
     status_overrides: JsonDict = field(default_factory=dict)
     vanished: bool = False
     version: int = 0
+    #: A ``status.rescheduled_for`` that stays put (a stale one), instead of "soon".
+    fixed_rescheduled_for: int | None = None
 
     @property
     def group_id(self) -> str:

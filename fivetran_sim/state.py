@@ -153,7 +153,9 @@ class State:
         item["failed_at"] = None if failed is None else fmt(failed, conn.precision)
         status = dict(item["status"])
         if status["sync_state"] == "rescheduled":
-            moment = self.now_us + rescheduled_for_offset(conn.plan.key)
+            moment = conn.fixed_rescheduled_for or self.now_us + rescheduled_for_offset(
+                conn.plan.key
+            )
             status["rescheduled_for"] = fmt(moment, MICRO)
         item.update(conn.overrides)
         status.update(conn.status_overrides)

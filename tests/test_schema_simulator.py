@@ -234,7 +234,8 @@ def test_documented_queries_run_on_the_tap_output(sim: Any, tmp_path: Path) -> N
         if row["enabled"]
         and (
             health[row["connection_id"]]["health"] in {"broken", "failing", "incomplete"}
-            or not health[row["connection_id"]]["is_fresh"]
+            # SQL's "not is_fresh": null (a manual schedule) is not stale
+            or health[row["connection_id"]]["is_fresh"] is False
         )
     )
     assert sorted(r[0] for r in rows) == expected

@@ -323,3 +323,13 @@ def test_a_start_date_older_than_fivetran_is_refused(value: str) -> None:
 def test_the_earliest_start_date_is_accepted() -> None:
     assert start_date_too_old_error(EARLIEST_START_DATE.isoformat()) is None
     assert start_date_too_old_error(None) is None
+
+
+def test_a_run_without_the_status_stream_does_not_hold_its_old_partitions(
+    history: FakeHistory,
+) -> None:
+    """Only a run that can write the deleted rows keeps the partitions waiting for them."""
+    run = run_capture(CONFIG, state=_stale_state(5), streams={"connections", "sync_history"})
+    assert run.error is None
+    kept = partitions(run.last_state, STATUS)
+    assert not any(cid.startswith("gone_") for cid in kept)

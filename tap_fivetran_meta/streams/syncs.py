@@ -680,7 +680,6 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._state_warnings: set[str] = set()
-        self.deleted_written = 0
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -791,7 +790,6 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
             previous_fingerprint=self._stored_fingerprint(partition, connection_id),
             previous_observed_at=self._stored_observed_at(partition, connection_id),
         )
-        self.deleted_written += 1
         try:
             yield from self._emit(partition, row)
         finally:
@@ -800,12 +798,14 @@ class ConnectionStatusHistoryStream(AccountScoped, SelfCommittedPartitions, Mess
     def keeps_unseen_partition(self, partition: Mapping[str, Any]) -> bool:
         """Whether ``state_prune_days`` must keep a partition of a connection not seen lately.
 
-        An unfiltered run lists every connection, so it either sees the connection again
-        or writes its ``deleted`` row: until then the partition is kept. A partition
-        holding the deleted row, or any in a filtered run, ages out as usual.
+        An unfiltered run of this stream lists every connection, so it either sees the
+        connection again or writes its ``deleted`` row: until then the partition is kept.
+        A partition holding the deleted row, or any in a filtered run or one that does not
+        sync this stream, ages out as usual.
         """
         return (
-            not self.services.filters.filters_connections
+            self.selected
+            and not self.services.filters.filters_connections
             and partition.get(FINGERPRINT_KEY) != DELETED_FINGERPRINT
         )
 

@@ -149,6 +149,8 @@ class WebhookEventsStream(TapAccess, AccountScoped, Stream):
                 self.logger.info("Reading %s after seq %d", inbox, after)
                 for row in snapshot.events(after_seq=after):
                     yield self._record(row)
+            # Every event of the inbox was read (the run log lists it as completed).
+            self.services.activation.note_complete(self.name, complete=True)
         except InboxError as exc:
             raise _setting_error(str(exc)) from None
 

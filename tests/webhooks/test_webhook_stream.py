@@ -17,6 +17,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from webhook_helpers import LIVE_SYNC_END, fill_inbox, run_unprivileged, signed_payload
 
+from tap_fivetran_meta.runtime.activation import ActivationTracker
 from tap_fivetran_meta.streams.webhooks import WebhookEventsStream, resume_after
 from tap_fivetran_meta.webhooks.events import event_id_for
 from tap_fivetran_meta.webhooks.store import InboxIdentity, open_snapshot
@@ -37,6 +38,9 @@ class _WebhookTap(Tap):
         th.Property("webhook_inbox_path", th.StringType),
         th.Property("start_date", th.DateTimeType),
     ).to_dict()
+
+    #: Which streams completed (the run log's source), as TapFivetranMeta keeps it.
+    activation = ActivationTracker(enabled=False, version=0)
 
     def discover_streams(self) -> list[Stream]:
         return [WebhookEventsStream(self)]
@@ -361,3 +365,17 @@ def test_cli_read_only_inbox_is_one_line_not_a_bad_inbox(shared_dir: Path) -> No
         f"{shared_dir} is not writable by this user" in result.stderr
     )
     assert '"type":"RECORD"' not in result.stdout.replace(" ", "")
+
+
+def test_a_read_inbox_counts_as_a_completed_stream(inbox_path: Path) -> None:
+    fill_inbox(inbox_path, [signed_payload()])
+    tap = _WebhookTap(config={"webhook_inbox_path": str(inbox_path)}, validate_config=True)
+    tap.activation = ActivationTracker(enabled=False, version=0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        tap.sync_all()
+    assert tap.activation.completed == {"webhook_events"}
+    unset = _WebhookTap(config={}, validate_config=True)
+    unset.activation = ActivationTracker(enabled=False, version=0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        unset.sync_all()
+    assert unset.activation.completed == frozenset()  # no inbox: nothing was read
