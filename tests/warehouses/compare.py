@@ -8,7 +8,7 @@ from typing import Any
 #: Relative tolerance on sums of numbers (floating point order of summation, float vs
 #: NUMBER types).
 REL_TOL = 1e-9
-ABS_TOL = 1e-6
+ABS_TOL = 1e-9
 
 
 def differences(reference: dict[str, Any], other: dict[str, Any]) -> list[str]:
