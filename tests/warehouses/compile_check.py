@@ -68,7 +68,6 @@ ALLOW = {
         "date_add",
         "date_diff",
         "date_trunc",
-        "datetime_add",
         "datetime_diff",
         "datetime_trunc",
         "timestamp_add",
@@ -123,6 +122,9 @@ DENY = {
         "listagg": "BigQuery has string_agg (dbt.listagg)",
         "datediff": "BigQuery has date_diff/datetime_diff (dbt.datediff)",
         "dateadd": "BigQuery has date_add/datetime_add (dbt.dateadd)",
+        "datetime_add": "a DATETIME, not comparable with the loader's TIMESTAMP columns"
+        " (fivetran_meta.dateadd)",
+        "datetime_sub": "a DATETIME, not comparable with the loader's TIMESTAMP columns",
     },
     "redshift": {
         "generate_series": "runs on the leader node only: fails on tables",

@@ -88,8 +88,9 @@ class Table:
         return {"integer": int, "number": float, "boolean": bool}.get(kind, str)(raw)
 
 
-def read_tables(path: Path) -> dict[str, Table]:
-    """The streams of the messages, rows upserted on their keys (last one wins)."""
+def read_tables(path: Path, *, append: bool = False) -> dict[str, Table]:
+    """The streams of the messages, rows upserted on their keys (last one wins), or with
+    ``append`` every record kept, as an append-only loader leaves them."""
     tables: dict[str, Table] = {}
     for sequence, line in enumerate(path.read_text().splitlines()):
         message = json.loads(line)
@@ -107,7 +108,8 @@ def read_tables(path: Path) -> dict[str, Table]:
                 _sdc_batched_at=extracted,
                 _sdc_sequence=sequence,
             )
-            key = tuple(record.get(k) for k in table.keys) if table.keys else sequence
+            keyed = table.keys and not append
+            key = tuple(record.get(k) for k in table.keys) if keyed else sequence
             table.rows[key] = record
     return tables
 
@@ -280,7 +282,8 @@ def _snowflake_param(value: Any) -> Any:
 
 class Spark:
     """Spark SQL in this process (local mode, Hive metastore in DIR). A Databricks or
-    Spark loader lands objects and arrays as JSON text (STRING); timestamps in UTC."""
+    Spark loader lands objects and arrays as JSON text (STRING); timestamps in UTC; every
+    record appended (no upsert), so each key has a row per run that sent it."""
 
     def __init__(self, work: Path) -> None:
         from pyspark.sql import SparkSession
@@ -361,7 +364,9 @@ def dbt(args: list[str]) -> Any:
 def build(engine_name: str, work: Path, build_time: str, types_file: Path | None) -> dict:
     timings: dict[str, float] = {}
     started = time.monotonic()
-    tables = read_tables(work / "messages.jsonl")
+    # Spark's loader appends (each run's rows again: the models' deduplication is tested
+    # there); the others upsert on the tap's keys, as target-snowflake does by default.
+    tables = read_tables(work / "messages.jsonl", append=engine_name == "spark")
     if engine_name == "duckdb":
         engine: Any = DuckDB(work)
     elif engine_name == "snowflake":

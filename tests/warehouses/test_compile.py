@@ -22,6 +22,7 @@ BAD = {
         "select percentile_cont(0.5) within group (order by x) from t": "percentile_cont()",
         "select datediff('day', a, b) from t": "datediff(): BigQuery has date_diff",
         "select cardinality(x) from t": "cardinality(): not on the bigquery allow list",
+        "select datetime_add(cast(a as datetime), interval 1 day) > b from t": "datetime_add()",
     },
     "redshift": {
         "select string_agg(x, ',') from t": "string_agg(): not in Redshift",

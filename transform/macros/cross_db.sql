@@ -53,3 +53,18 @@
 {% macro spark__type_double() -%}
   {{ return('double') }}
 {%- endmacro %}
+
+{#- dbt.dateadd, keeping the type of a timestamp. On BigQuery dbt's returns a DATETIME,
+    which BigQuery will not compare with the TIMESTAMP columns target-bigquery lands (no
+    implicit coercion between the two): timestamp_add keeps a TIMESTAMP there. -#}
+{% macro dateadd(datepart, interval, from_date_or_timestamp) -%}
+  {{ return(adapter.dispatch('dateadd', 'fivetran_meta')(datepart, interval, from_date_or_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__dateadd(datepart, interval, from_date_or_timestamp) -%}
+  {{ return(dbt.dateadd(datepart, interval, from_date_or_timestamp)) }}
+{%- endmacro %}
+
+{% macro bigquery__dateadd(datepart, interval, from_date_or_timestamp) -%}
+  timestamp_add(cast({{ from_date_or_timestamp }} as timestamp), interval {{ interval }} {{ datepart }})
+{%- endmacro %}

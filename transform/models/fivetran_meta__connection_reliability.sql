@@ -27,7 +27,7 @@ counts as (
         i.connection_id,
         count(*) as incidents_total,
         sum(
-            case when i.started_at >= {{ dbt.dateadd('day', -30, 'i.judged_at') }} then 1 else 0 end
+            case when i.started_at >= {{ fivetran_meta.dateadd('day', -30, 'i.judged_at') }} then 1 else 0 end
         ) as incidents_30d,
         sum(case when i.is_open then 0 else 1 end) as closed_incidents,
         avg(case when not i.is_open then cast(i.duration_minutes as {{ fivetran_meta.type_double() }}) end)
