@@ -496,6 +496,15 @@ def snowflake_types(work: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+def snowflake_endpoint_settings() -> list[str]:
+    """The settings of target-snowflake that could point it at another endpoint (an
+    emulator on loopback): none in 0.20.4, whose URL is built from ``account`` alone."""
+    from target_snowflake.target import TargetSnowflake
+
+    names = TargetSnowflake.config_jsonschema["properties"]
+    return sorted(n for n in names if n in {"host", "port", "protocol", "sqlalchemy_url", "url"})
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ["TZ"] = "UTC"
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -510,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     if args.command == "snowflake-types":
         (work / "snowflake-types.json").write_text(json.dumps(snowflake_types(work), indent=1))
+        (work / "snowflake-loader.json").write_text(json.dumps(snowflake_endpoint_settings()))
         return 0
     report = build(args.engine, work, args.build_time, args.types)
     (work / f"{args.engine}.json").write_text(json.dumps(report, indent=1, default=str))
