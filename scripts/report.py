@@ -1,27 +1,30 @@
-"""Print the demo's report from the warehouse (DuckDB): the tap's tables and the dbt models.
+"""Print the demo's report from the warehouse: the tap's tables and the dbt models.
 
-With ``--html PATH`` it also writes a self-contained HTML report (inline SVG charts, no
-script, no network: see scripts/report_html.py).
+The warehouse is the demo's DuckDB file or any SQLAlchemy URL (PostgreSQL, Snowflake,
+BigQuery, Redshift, Databricks: scripts/warehouse_access.py), given as the argument or in
+FIVETRAN_META_REPORT_URL. With ``--html PATH`` it also writes a self-contained HTML report
+(inline SVG charts, no script, no network: see scripts/report_html.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report_html import ReportData, render
+from warehouse_access import URL_ENV, Warehouse, WarehouseError, open_warehouse
 
-SCHEMA = "fivetran_meta"
-MODELS = "fivetran_meta_models"
+#: Where the tap's tables and the models are (the dbt utilities' settings of the same names).
+SCHEMA = os.environ.get("FIVETRAN_META_SOURCE_SCHEMA", "fivetran_meta")
+MODELS = os.environ.get("FIVETRAN_META_MODELS_SCHEMA", "fivetran_meta_models")
 MODEL_NAMES = (
     "connection_status",
     "sync_metrics",
@@ -71,7 +74,7 @@ IMPACT = f"""(select connection_id, count(distinct downstream_unique_id) as node
 INCIDENT_QUERIES = {
     "Open incidents, latest first": f"""
         select {LABEL} as connection, i.worst_health as health, i.started_at,
-               cast(round(i.duration_minutes / 60.0, 1) as decimal(10, 1)) as hours,
+               cast(i.duration_minutes / 60.0 as decimal(10, 1)) as hours,
                coalesce(i.cause_codes, '') as cause, i.dbt_sources_affected as dbt_sources,
                coalesce(d.nodes, 0) as dbt_nodes_downstream
         from {m("incidents")} i
@@ -86,7 +89,7 @@ QUERIES = {
         from {m("connection_status")} group by health order by connections desc, health""",
     "Connections that need attention, latest breakage first": f"""
         select {LABEL} as connection, s.health, x.since,
-               cast(round(u.uptime_7d * 100, 1) as decimal(5, 1)) as uptime_7d_pct,
+               cast(u.uptime_7d * 100 as decimal(5, 1)) as uptime_7d_pct,
                coalesce(s.task_codes, s.warning_codes, '') as issues
         from {m("connection_status")} s
         left join {SINCE} x on x.connection_id = s.connection_id
@@ -99,14 +102,14 @@ QUERIES = {
         from {m("connection_status")} s where s.is_deleted order by s.deleted_at desc""",
     "Stuck syncs (running far longer than this connection's syncs take)": f"""
         select {LABEL} as connection, s.running_sync_started_at, s.running_sync_minutes,
-               cast(round(s.sync_duration_p95_seconds / 60, 1) as decimal(10, 1)) as p95_min
+               cast(s.sync_duration_p95_seconds / 60 as decimal(10, 1)) as p95_min
         from {m("connection_status")} s where s.is_sync_stuck
         order by s.running_sync_minutes desc""",
     "Uptime, hour-weighted (paused and unobserved time left out), lowest first": f"""
         select {LABEL} as connection,
-               cast(round(u.uptime_7d * 100, 1) as decimal(5, 1)) as uptime_7d_pct,
-               cast(round(u.uptime_30d * 100, 1) as decimal(5, 1)) as uptime_30d_pct,
-               cast(round(u.hours_counted_7d, 1) as decimal(10, 1)) as hours_counted_7d
+               cast(u.uptime_7d * 100 as decimal(5, 1)) as uptime_7d_pct,
+               cast(u.uptime_30d * 100 as decimal(5, 1)) as uptime_30d_pct,
+               cast(u.hours_counted_7d as decimal(10, 1)) as hours_counted_7d
         from {m("connection_uptime")} u
         join {m("connection_status")} s on s.connection_id = u.connection_id
         where u.uptime_7d is not null order by u.uptime_7d, connection""",
@@ -124,7 +127,7 @@ QUERIES = {
         order by blocked_by, connection_id limit 8""",
     "Recent failed syncs (outcome failed; rescheduled and canceled are not failures)": f"""
         select connection_id, started_at, ended_at,
-               cast(round(duration_seconds / 60, 1) as decimal(10, 1)) as minutes
+               cast(duration_seconds / 60 as decimal(10, 1)) as minutes
         from {m("syncs")} where outcome = 'failed'
         order by started_at desc limit 8""",
     "Open tasks and warnings": f"""
@@ -153,7 +156,7 @@ QUERIES = {
 }
 
 
-def show(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
+def show(con: Warehouse, title: str, sql: str) -> None:
     print(f"\n== {title}")
     result = con.execute(sql)
     names = [d[0] for d in result.description]
@@ -170,16 +173,12 @@ def show(con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
         print(f"  ... and {len(everything) - LIMIT} more")
 
 
-def table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
-    names = [
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]
-        ).fetchall()
-    ]
-    return {
-        n: con.execute(f'select count(*) from {schema}."{n}"').fetchone()[0] for n in sorted(names)
-    }
+def table_counts(con: Warehouse, schema: str) -> dict[str, int]:
+    counts = {}
+    for name in con.tables(schema):
+        row = con.execute(f"select count(*) from {con.relation(schema, name)}").fetchone()
+        counts[name.lower()] = row[0] if row else 0
+    return counts
 
 
 def deleted_connection_rows(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
@@ -211,7 +210,7 @@ def expected_counts(sim_file: str, start: str | None = None) -> dict[str, int]:
         return json.load(resp)
 
 
-def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+def report_data(con: Warehouse) -> ReportData:
     """Everything the HTML report draws, read from the models."""
 
     def rows(sql: str) -> list[tuple[Any, ...]]:
@@ -273,7 +272,7 @@ def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         ),
         stuck=rows(
             f"""select {LABEL}, s.running_sync_started_at, s.running_sync_minutes,
-                round(s.sync_duration_p95_seconds / 60, 1)
+                cast(s.sync_duration_p95_seconds / 60 as decimal(10, 1))
                 from {m("connection_status")} s where s.is_sync_stuck
                 order by s.running_sync_minutes desc"""
         ),
@@ -303,7 +302,7 @@ def report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     )
 
 
-def incident_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def incident_data(con: Warehouse) -> dict[str, Any]:
     """The incidents section's rows: incidents (open first, with the dbt nodes downstream of
     the sources their connection feeds) and incidents / MTTR per service."""
     incidents = con.execute(
@@ -326,14 +325,25 @@ def incident_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("warehouse")
+    parser.add_argument(
+        "warehouse",
+        nargs="?",
+        default=os.environ.get(URL_ENV),
+        help=f"DuckDB file or SQLAlchemy URL (default: ${URL_ENV})",
+    )
     parser.add_argument("--expected", help="simulator ready-file: compare row counts")
     parser.add_argument(
         "--expected-start", help="the tap's start_date: the sync-history window compared"
     )
     parser.add_argument("--html", type=Path, help="also write the HTML report here")
     args = parser.parse_args()
-    con = duckdb.connect(args.warehouse, read_only=True)
+    if not args.warehouse:
+        parser.error(f"give the warehouse (DuckDB file or SQLAlchemy URL) or set {URL_ENV}")
+    try:
+        con = open_warehouse(args.warehouse)
+    except WarehouseError as error:
+        print(error, file=sys.stderr)
+        return 2
     counts = table_counts(con, SCHEMA)
     expected = expected_counts(args.expected, args.expected_start) if args.expected else {}
     print(

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = ROOT / ".venv" / "bin" / "meltano"
+E2E_PLUGINS = (
+    "tap-fivetran-meta",
+    "target-postgres",
+    "target-duckdb",
+    "dbt-postgres",
+    "dbt-duckdb",
+)
 
 
 def _pg_dsn() -> str:
@@ -41,10 +48,16 @@ def pg_dsn() -> str:
 
 @pytest.fixture(scope="session")
 def meltano_installed() -> None:
-    """``meltano install`` once per session (uv makes it a few seconds when cached)."""
+    """``meltano install`` of the plugins these tests run, once per session (uv makes it a
+    few seconds when cached); not the other warehouses' (tests/warehouses has those)."""
     env = _base_env()
     result = subprocess.run(
-        [str(MELTANO), "install"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [str(MELTANO), "install", *E2E_PLUGINS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
 

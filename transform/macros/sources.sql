@@ -34,8 +34,7 @@
   )
 {%- endmacro %}
 
-{#- The column names of a relation (empty while dbt parses). -#}
+{#- The column names of a relation (empty while dbt parses): fivetran_meta.relation_columns. -#}
 {% macro source_columns(relation) -%}
-  {%- if not execute -%}{{ return([]) }}{%- endif -%}
-  {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
+  {{ return(fivetran_meta.relation_columns(relation)) }}
 {%- endmacro %}

@@ -2,8 +2,14 @@
     stuck syncs and uptime windows are judged against it, not against the tap's run.
     The default is dbt's current_timestamp (UTC on Snowflake, BigQuery, Spark and Redshift)
     cast to dbt's timestamp type; PostgreSQL and DuckDB return the session's zone, so
-    they convert explicitly. -#}
+    they convert explicitly. var fivetran_meta_build_time ('YYYY-MM-DD HH:MM:SS', UTC)
+    freezes it: a rebuild as of that time, and the same answers on every warehouse
+    (tests/warehouses compare engines with it). -#}
 {% macro utc_now() -%}
+  {%- set frozen = var('fivetran_meta_build_time', none) -%}
+  {%- if frozen -%}
+    {{ return("cast('" ~ (frozen | string | replace("'", "")) ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+  {%- endif -%}
   {{ return(adapter.dispatch('utc_now', 'fivetran_meta')()) }}
 {%- endmacro %}
 
@@ -13,6 +19,12 @@
 
 {% macro postgres__utc_now() -%}
   cast((now() at time zone 'UTC') as timestamp)
+{%- endmacro %}
+
+{#- dbt-redshift falls back to postgres__ macros, and Redshift's now() runs on the
+    leader node only: getdate() is the current UTC time. -#}
+{% macro redshift__utc_now() -%}
+  cast(getdate() as timestamp)
 {%- endmacro %}
 
 {% macro duckdb__utc_now() -%}

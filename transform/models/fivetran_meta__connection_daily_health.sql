@@ -32,10 +32,10 @@ bounds as (
 ),
 
 calendar as (
-    select cast({{ dbt.dateadd('day', 'n.n', 'b.first_day') }} as date) as day
+    select cast({{ fivetran_meta.dateadd('day', 'n.n', 'b.first_day') }} as date) as day
     from ({{ fivetran_meta.integers(4) }}) as n
     cross join bounds as b
-    where n.n <= {{ dbt.datediff('b.first_day', 'b.last_day', 'day') }}
+    where n.n <= {{ fivetran_meta.datediff('b.first_day', 'b.last_day', 'day') }}
 ),
 
 days as (
@@ -43,7 +43,7 @@ days as (
         l.connection_id,
         c.day,
         cast(c.day as {{ dbt.type_timestamp() }}) as day_start,
-        {{ dbt.dateadd('day', 1, 'cast(c.day as ' ~ dbt.type_timestamp() ~ ')') }} as day_end,
+        {{ fivetran_meta.dateadd('day', 1, 'cast(c.day as ' ~ dbt.type_timestamp() ~ ')') }} as day_end,
         l.first_observed_at,
         l.deleted_at,
         l.built_at

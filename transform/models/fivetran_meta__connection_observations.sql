@@ -153,7 +153,7 @@ bounded as (
     select
         t.*,
         {{ fivetran_meta.utc_now() }} as built_at,
-        {{ dbt.dateadd('hour', horizon, 't.observed_at') }} as horizon_end
+        {{ fivetran_meta.dateadd('hour', horizon, 't.observed_at') }} as horizon_end
     from timed as t
 )
 

@@ -27,10 +27,10 @@ counts as (
         i.connection_id,
         count(*) as incidents_total,
         sum(
-            case when i.started_at >= {{ dbt.dateadd('day', -30, 'i.judged_at') }} then 1 else 0 end
+            case when i.started_at >= {{ fivetran_meta.dateadd('day', -30, 'i.judged_at') }} then 1 else 0 end
         ) as incidents_30d,
         sum(case when i.is_open then 0 else 1 end) as closed_incidents,
-        avg(case when not i.is_open then cast(i.duration_minutes as {{ dbt.type_float() }}) end)
+        avg(case when not i.is_open then cast(i.duration_minutes as {{ fivetran_meta.type_double() }}) end)
             as mttr_minutes,
         sum(i.duration_minutes) as minutes_in_incidents,
         max(i.started_at) as last_incident_started_at,
@@ -50,7 +50,7 @@ open_incidents as (
 history as (
     select
         c.connection_id,
-        {{ dbt.datediff(
+        {{ fivetran_meta.datediff(
             's.first_observed_at',
             'coalesce(s.deleted_at, ' ~ fivetran_meta.utc_now() ~ ')',
             'minute'
@@ -74,7 +74,7 @@ select
     n.mttr_minutes,
     case
         when n.incidents_total > 0 and h.minutes_observed is not null
-        then cast(h.minutes_observed - n.minutes_in_incidents as {{ dbt.type_float() }})
+        then cast(h.minutes_observed - n.minutes_in_incidents as {{ fivetran_meta.type_double() }})
             / n.incidents_total
     end as mtbf_minutes,
     h.minutes_observed,

@@ -113,11 +113,11 @@ timed as (
     select
         j.*,
         case when j.is_deleted then 'deleted' else j.health end as current_health,
-        {{ dbt.datediff('j.succeeded_at', 'j.built_at', 'minute') }} as minutes_since_success_now,
+        {{ fivetran_meta.datediff('j.succeeded_at', 'j.built_at', 'minute') }} as minutes_since_success_now,
         r.running_sync_started_at,
         case
             when r.running_sync_started_at is not null
-            then {{ dbt.datediff('r.running_sync_started_at', 'j.observed_at', 'minute') }}
+            then {{ fivetran_meta.datediff('r.running_sync_started_at', 'j.observed_at', 'minute') }}
         end as running_sync_minutes,
         du.duration_p95_seconds
     from judged as j
@@ -127,7 +127,7 @@ timed as (
 
 select
     c.id as connection_id,
-    c.{{ adapter.quote('schema') }} as connection_name,
+    c.{{ fivetran_meta.quoted_column('schema') }} as connection_name,
     c.service,
     ct.name as service_name,
     c.group_id,

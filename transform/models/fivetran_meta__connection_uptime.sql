@@ -21,8 +21,8 @@ with connections as (
 observations as (
     select
         o.*,
-        {{ dbt.dateadd('day', -7, fivetran_meta.utc_now()) }} as from_7d,
-        {{ dbt.dateadd('day', -30, fivetran_meta.utc_now()) }} as from_30d
+        {{ fivetran_meta.dateadd('day', -7, fivetran_meta.utc_now()) }} as from_7d,
+        {{ fivetran_meta.dateadd('day', -30, fivetran_meta.utc_now()) }} as from_30d
     from {{ ref('fivetran_meta__connection_observations') }} as o
     where o.valid_to > o.observed_at
 ),

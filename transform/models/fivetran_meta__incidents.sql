@@ -270,7 +270,7 @@ select
     t.recovered_observed_at,
     t.ended_at,
     t.ended_at is null as is_open,
-    {{ dbt.datediff('t.started_at', 'coalesce(t.ended_at, t.built_at)', 'minute') }}
+    {{ fivetran_meta.datediff('t.started_at', 'coalesce(t.ended_at, t.built_at)', 'minute') }}
         as duration_minutes,
     t.first_health,
     t.worst_health,

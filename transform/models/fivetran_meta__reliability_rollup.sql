@@ -62,7 +62,7 @@ recoveries as (
     select
         'service' as grain,
         connection_service as grain_id,
-        avg(cast(duration_minutes as {{ dbt.type_float() }})) as mttr_minutes
+        avg(cast(duration_minutes as {{ fivetran_meta.type_double() }})) as mttr_minutes
     from incidents
     where not is_open
     group by connection_service
@@ -70,7 +70,7 @@ recoveries as (
     select
         'destination',
         connection_destination_id,
-        avg(cast(duration_minutes as {{ dbt.type_float() }}))
+        avg(cast(duration_minutes as {{ fivetran_meta.type_double() }}))
     from incidents
     where not is_open
     group by connection_destination_id
@@ -88,7 +88,7 @@ select
     r.mttr_minutes,
     case
         when g.incidents_total > 0 and g.minutes_observed is not null
-        then cast(g.minutes_observed - g.minutes_in_incidents as {{ dbt.type_float() }})
+        then cast(g.minutes_observed - g.minutes_in_incidents as {{ fivetran_meta.type_double() }})
             / g.incidents_total
     end as mtbf_minutes,
     case when g.hours_counted_7d > 0 then g.hours_up_7d / g.hours_counted_7d end as uptime_7d,

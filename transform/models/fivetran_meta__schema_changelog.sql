@@ -52,7 +52,7 @@ named as (
 
 select
     n.connection_id,
-    c.{{ adapter.quote('schema') }} as connection_name,
+    c.{{ fivetran_meta.quoted_column('schema') }} as connection_name,
     n.service,
     n.group_id,
     n.observed_at,

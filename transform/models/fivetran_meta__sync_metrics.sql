@@ -65,10 +65,10 @@ bounds as (
 ),
 
 calendar as (
-    select cast({{ dbt.dateadd('day', 'n.n', 'b.first_day') }} as date) as day
+    select cast({{ fivetran_meta.dateadd('day', 'n.n', 'b.first_day') }} as date) as day
     from ({{ fivetran_meta.integers(4) }}) as n
     cross join bounds as b
-    where n.n <= {{ dbt.datediff('b.first_day', 'b.last_day', 'day') }}
+    where n.n <= {{ fivetran_meta.datediff('b.first_day', 'b.last_day', 'day') }}
 ),
 
 days as (

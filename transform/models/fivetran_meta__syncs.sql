@@ -111,7 +111,7 @@ select
     ended_at,
     status,
     outcome,
-    cast(duration_seconds as {{ dbt.type_float() }}) as duration_seconds,
+    cast(duration_seconds as {{ fivetran_meta.type_double() }}) as duration_seconds,
     'sync_history' as known_from
 from history
 union all
@@ -121,6 +121,6 @@ select
     ended_at,
     status,
     outcome,
-    cast(duration_seconds as {{ dbt.type_float() }}),
+    cast(duration_seconds as {{ fivetran_meta.type_double() }}),
     'webhook_events'
 from webhook_only

@@ -17,7 +17,7 @@ projects as (
 with_projects as (
     select
         t.id as transformation_id,
-        t.{{ adapter.quote('type') }} as transformation_type,
+        t.{{ fivetran_meta.quoted_column('type') }} as transformation_type,
         t.status,
         coalesce(t.paused, false) as is_paused,
         t.last_started_at,
@@ -29,7 +29,7 @@ with_projects as (
         t.schedule_type,
         coalesce(t.connection_count, 0) as connection_count,
         coalesce(t.project_id, p.id) as project_id,
-        p.{{ adapter.quote('type') }} as project_type,
+        p.{{ fivetran_meta.quoted_column('type') }} as project_type,
         p.status as project_status,
         coalesce(p.error_count, 0) as project_error_count,
         p.errors_text as project_errors,
@@ -50,7 +50,7 @@ with_projects as (
         cast(null as {{ dbt.type_string() }}),
         0,
         p.id,
-        p.{{ adapter.quote('type') }},
+        p.{{ fivetran_meta.quoted_column('type') }},
         p.status,
         coalesce(p.error_count, 0),
         p.errors_text,

@@ -11,7 +11,7 @@
 {% test fed_by_healthy_connection(model) %}
   {%- set source_id = fivetran_meta.source_unique_id_of(model) -%}
   {%- set alerts = ref('fivetran_meta', 'fivetran_meta__source_alerts') -%}
-  {%- if execute and source_id and adapter.get_relation(alerts.database, alerts.schema, alerts.identifier) -%}
+  {%- if execute and source_id and var('fivetran_meta_introspect', true) and adapter.get_relation(alerts.database, alerts.schema, alerts.identifier) -%}
     {%- set found = run_query(
       "select alert_message from " ~ alerts ~ " where source_unique_id = '" ~ source_id ~ "'"
     ) -%}
