@@ -261,35 +261,9 @@ def _tables(t: mf.Tables, catalog: str) -> None:
 
 
 def _account(t: mf.Tables, catalog: str) -> None:
-    for gid, name in (("g_wh", "warehouse"), ("g_lake", "lake")):
-        t.add("groups", id=gid, name=name, created_at=at(-60, 0))
-        t.add("destinations", id=gid, group_id=gid, service="duckdb", database=catalog)
-    t.add("connector_types", id="postgres", name="PostgreSQL")
+    mf.add_account(t, at, destination_service="duckdb", database=catalog)
     t.add("connector_types", id="google_analytics", name="Google Analytics")
     t.add("connector_types", id="salesforce", name="Salesforce")
-    t.add(
-        "transformation_projects",
-        id="p_ok",
-        type="DBT_GIT",
-        group_id="g_wh",
-        created_at=at(-10, 0),
-        status="READY",
-        error_count=0,
-        errors_text=None,
-    )
-    t.add(
-        "transformations",
-        id="t_ok",
-        status="SUCCEEDED",
-        type="DBT_CORE",
-        paused=False,
-        created_at=at(-9, 0),
-        last_started_at=at(0, 2),
-        last_ended_at=at(0, 2, 5),
-        project_id="p_ok",
-        schedule_type="INTEGRATED",
-        connection_count=1,
-    )
     t.add(
         "webhook_events",
         seq=1,

@@ -14,6 +14,7 @@ D+1 00:40; and an interrupted run D 05:00 (status rows, no tap_runs row).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -262,27 +263,21 @@ def _schema_and_lineage(t: Tables) -> None:
     )
 
 
-def _account(t: Tables) -> None:
+def add_account(
+    t: Tables, at_: Callable[..., datetime], *, destination_service: str, database: str
+) -> None:
+    """What every fixture account has: two destinations, PostgreSQL as a connector type,
+    and a healthy transformation project with one succeeded transformation."""
     for gid, name in (("g_wh", "warehouse"), ("g_lake", "lake")):
-        t.add("groups", id=gid, name=name, created_at=at(-60, 0))
-        t.add("destinations", id=gid, group_id=gid, service="snowflake", database="analytics")
+        t.add("groups", id=gid, name=name, created_at=at_(-60, 0))
+        t.add("destinations", id=gid, group_id=gid, service=destination_service, database=database)
     t.add("connector_types", id="postgres", name="PostgreSQL")
-    t.add(
-        "transformation_projects",
-        id="p_err",
-        type="DBT_GIT",
-        group_id="g_wh",
-        created_at=at(-10, 0),
-        status="ERROR",
-        error_count=1,
-        errors_text="Unable to clone the repository",
-    )
     t.add(
         "transformation_projects",
         id="p_ok",
         type="DBT_GIT",
         group_id="g_wh",
-        created_at=at(-10, 0),
+        created_at=at_(-10, 0),
         status="READY",
         error_count=0,
         errors_text=None,
@@ -293,12 +288,26 @@ def _account(t: Tables) -> None:
         status="SUCCEEDED",
         type="DBT_CORE",
         paused=False,
-        created_at=at(-9, 0),
-        last_started_at=at(0, 2),
-        last_ended_at=at(0, 2, 5),
+        created_at=at_(-9, 0),
+        last_started_at=at_(0, 2),
+        last_ended_at=at_(0, 2, 5),
         project_id="p_ok",
         schedule_type="INTEGRATED",
         connection_count=1,
+    )
+
+
+def _account(t: Tables) -> None:
+    add_account(t, at, destination_service="snowflake", database="analytics")
+    t.add(
+        "transformation_projects",
+        id="p_err",
+        type="DBT_GIT",
+        group_id="g_wh",
+        created_at=at(-10, 0),
+        status="ERROR",
+        error_count=1,
+        errors_text="Unable to clone the repository",
     )
     t.add(
         "webhook_events",
