@@ -181,22 +181,24 @@ def table_counts(con: Warehouse, schema: str) -> dict[str, int]:
     return counts
 
 
-def deleted_connection_rows(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+def deleted_connection_rows(con: Warehouse, schema: str) -> dict[str, int]:
     """Rows per table that belong to connections deleted in Fivetran: the loader keeps
     them (history stays), while the simulator no longer counts them."""
+    literal = "'" + schema.replace("'", "''") + "'"
     columns = con.execute(
         "select table_name, column_name from information_schema.columns"
-        " where table_schema = ? and (column_name = 'connection_id'"
-        " or (table_name = 'connections' and column_name = 'id'))",
-        [schema],
+        f" where table_schema = {literal} and (column_name = 'connection_id'"
+        " or (table_name = 'connections' and column_name = 'id'))"
     ).fetchall()
-    deleted = (
-        f"select connection_id from {schema}.connection_status_history where health = 'deleted'"
-    )
+    history = con.relation(schema, "connection_status_history")
+    deleted = f"select connection_id from {history} where health = 'deleted'"
     return {
-        table: con.execute(
-            f'select count(*) from {schema}."{table}" where {column} in ({deleted})'
-        ).fetchone()[0]
+        table: (
+            con.execute(
+                f"select count(*) from {con.relation(schema, table)} where {column} in ({deleted})"
+            ).fetchone()
+            or (0,)
+        )[0]
         for table, column in columns
     }
 
