@@ -24,12 +24,16 @@ TARGET = ROOT / "transform" / "macros" / "tap_columns.sql"
 
 def tap_tables() -> dict[str, list[str]]:
     """Stream name -> its property names, in the catalog's order."""
+    previous = logging.root.manager.disable
     logging.disable(logging.ERROR)  # the SDK logs that an empty config is invalid
-    tap = TapFivetranMeta(config={}, parse_env_config=False, validate_config=False)
-    return {
-        entry["tap_stream_id"]: list(entry["schema"]["properties"])
-        for entry in tap.catalog_dict["streams"]
-    }
+    try:
+        tap = TapFivetranMeta(config={}, parse_env_config=False, validate_config=False)
+        return {
+            entry["tap_stream_id"]: list(entry["schema"]["properties"])
+            for entry in tap.catalog_dict["streams"]
+        }
+    finally:
+        logging.disable(previous)  # process-wide: a caller (a test) keeps its warnings
 
 
 def render(tables: dict[str, list[str]]) -> str:

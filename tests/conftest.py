@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,17 @@ def _no_tap_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TAP_FIVETRAN_META_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_enabled() -> Iterator[None]:
+    """No test may leave ``logging.disable`` on: every later test in the process (an xdist
+    worker runs hundreds) would lose its warnings, and tests that read them fail by order."""
+    yield
+    level = logging.root.manager.disable
+    if level:
+        logging.disable(logging.NOTSET)
+        pytest.fail(f"the test left logging.disable({level}) on for the rest of the process")
 
 
 #: Fixtures that bring PostgreSQL, Meltano or dbt: only tests marked e2e may use them.
