@@ -14,6 +14,7 @@ import os
 import sys
 import urllib.parse
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -294,14 +295,18 @@ def report_data(con: Warehouse) -> ReportData:
             f"""select project_id, project_status, project_errors from {m("transformation_status")}
                 where is_project_failing and transformation_id is null order by 1"""
         ),
-        generated_from=str(
-            con.execute(
-                "select strftime(max(last_observed_at), '%Y-%m-%d %H:%M:%S') from "
-                + m("connection_status")
-            ).fetchone()[0]
+        generated_from=to_the_second(
+            con.execute("select max(last_observed_at) from " + m("connection_status")).fetchone()[0]
         ),
         **incident_data(con),
     )
+
+
+def to_the_second(value: Any) -> str:
+    """A timestamp as 'YYYY-MM-DD HH:MM:SS' (formatted here: each warehouse's SQL differs)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)[:19]
 
 
 def incident_data(con: Warehouse) -> dict[str, Any]:

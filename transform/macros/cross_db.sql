@@ -18,15 +18,18 @@
     DuckDB count). dbt-spark's hour and minute round the elapsed time up instead (59 s
     across no minute boundary is 1 minute there), so Spark and Databricks count
     boundaries of the UTC epoch here. -#}
+{#- (Dispatched as 'boundaries_crossed', not 'datediff': when this package is the root
+    project, dbt looks for its own `default__datediff` there first, and one of ours calling
+    dbt.datediff would call itself. The same for 'timestamp_add' below.) -#}
 {% macro datediff(start, end, datepart) -%}
-  {{ return(adapter.dispatch('datediff', 'fivetran_meta')(start, end, datepart)) }}
+  {{ return(adapter.dispatch('boundaries_crossed', 'fivetran_meta')(start, end, datepart)) }}
 {%- endmacro %}
 
-{% macro default__datediff(start, end, datepart) -%}
+{% macro default__boundaries_crossed(start, end, datepart) -%}
   {{ return(dbt.datediff(start, end, datepart)) }}
 {%- endmacro %}
 
-{% macro spark__datediff(start, end, datepart) -%}
+{% macro spark__boundaries_crossed(start, end, datepart) -%}
   {%- set seconds = {'hour': 3600, 'minute': 60}.get(datepart) -%}
   {%- if seconds -%}
     (floor(to_unix_timestamp({{ end }}) / {{ seconds }}) - floor(to_unix_timestamp({{ start }}) / {{ seconds }}))
@@ -58,13 +61,13 @@
     which BigQuery will not compare with the TIMESTAMP columns target-bigquery lands (no
     implicit coercion between the two): timestamp_add keeps a TIMESTAMP there. -#}
 {% macro dateadd(datepart, interval, from_date_or_timestamp) -%}
-  {{ return(adapter.dispatch('dateadd', 'fivetran_meta')(datepart, interval, from_date_or_timestamp)) }}
+  {{ return(adapter.dispatch('timestamp_add', 'fivetran_meta')(datepart, interval, from_date_or_timestamp)) }}
 {%- endmacro %}
 
-{% macro default__dateadd(datepart, interval, from_date_or_timestamp) -%}
+{% macro default__timestamp_add(datepart, interval, from_date_or_timestamp) -%}
   {{ return(dbt.dateadd(datepart, interval, from_date_or_timestamp)) }}
 {%- endmacro %}
 
-{% macro bigquery__dateadd(datepart, interval, from_date_or_timestamp) -%}
+{% macro bigquery__timestamp_add(datepart, interval, from_date_or_timestamp) -%}
   timestamp_add(cast({{ from_date_or_timestamp }} as timestamp), interval {{ interval }} {{ datepart }})
 {%- endmacro %}
