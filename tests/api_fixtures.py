@@ -565,3 +565,26 @@ def make_webhook_inbox(path: Any) -> str:
             signature_verified=True,
         )
     return str(path)
+
+
+def deliver_sync_events(path: Any, connection_id: str, events: list[tuple[str, Any, str]]) -> None:
+    """Store webhook deliveries (event, created datetime, sync_id) as the receiver would."""
+    import json
+
+    from tap_fivetran_meta.rules.timeutil import format_timestamp
+    from tap_fivetran_meta.webhooks.events import parse_event
+    from tap_fivetran_meta.webhooks.store import Inbox
+
+    with Inbox(path) as inbox:
+        for event, created, sync_id in events:
+            body = {
+                "event": event,
+                "created": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "connector_id": connection_id,
+                "sync_id": sync_id,
+                "data": {"status": "SUCCESSFUL"} if event == "sync_end" else {},
+            }
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            inbox.add(
+                parse_event(raw), received_at=format_timestamp(created), signature_verified=True
+            )

@@ -14,6 +14,8 @@ D+1 00:40; and an interrupted run D 05:00 (status rows, no tap_runs row).
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -372,3 +374,44 @@ def build(path: Path, t: Tables | None = None) -> Tables:
             con.executemany(f'insert into {SCHEMA}."{table}" ({quoted}) values ({marks})', values)
     con.close()
     return t
+
+
+#: The dbt the demo's Meltano project installs (dbt-duckdb utility).
+DBT = (
+    Path(__file__).resolve().parents[1]
+    / ".meltano"
+    / "utilities"
+    / "dbt-duckdb"
+    / "venv"
+    / "bin"
+    / "dbt"
+)
+
+
+def dbt_build(
+    project: Path, warehouse: Path, *, models_schema: str, source_schema: str
+) -> subprocess.CompletedProcess[str]:
+    """``dbt deps`` and ``dbt build`` of ``project`` on a DuckDB file with the package's
+    ``fivetran_meta`` profile (duckdb target), offline; the build's result, both passed."""
+    transform = Path(__file__).resolve().parents[1] / "transform"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "FIVETRAN_META_"))}
+    env |= {
+        "DBT_TARGET": "duckdb",
+        "DBT_PROFILES_DIR": str(transform / "profiles"),
+        "DBT_DUCKDB_PATH": str(warehouse),
+        "DBT_DUCKDB_SCHEMA": models_schema,
+        "FIVETRAN_META_SOURCE_SCHEMA": source_schema,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for command in (["deps"], ["build"]):
+        run = subprocess.run(
+            [str(DBT), *command, "--project-dir", str(project)],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    return run

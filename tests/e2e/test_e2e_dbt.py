@@ -20,9 +20,8 @@ import pytest
 
 from fivetran_sim import SimConfig, Simulator
 from tap_fivetran_meta.rules.timeutil import format_timestamp, parse_timestamp
-from tap_fivetran_meta.webhooks.events import parse_event
-from tap_fivetran_meta.webhooks.store import Inbox
 
+import api_fixtures as fx
 from conftest import MELTANO, ROOT, Warehouse, meltano_env, meltano_run
 
 if TYPE_CHECKING:
@@ -102,23 +101,6 @@ def _pick(sim: Simulator, warehouse: Warehouse) -> tuple[str, str, tuple[str, st
     return to_break, kept, (schema, table)
 
 
-def _deliver(inbox_path: Path, connection_id: str, events: list[tuple[str, datetime, str]]) -> None:
-    """Store webhook deliveries (event, created, sync_id) as the receiver would."""
-    with Inbox(inbox_path) as inbox:
-        for event, created, sync_id in events:
-            body = {
-                "event": event,
-                "created": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "connector_id": connection_id,
-                "sync_id": sync_id,
-                "data": {"status": "SUCCESSFUL"} if event == "sync_end" else {},
-            }
-            raw = json.dumps(body, separators=(",", ":")).encode()
-            inbox.add(
-                parse_event(raw), received_at=format_timestamp(created), signature_verified=True
-            )
-
-
 def _webhooks(sim: Simulator, inbox_path: Path, connection_id: str) -> datetime:
     """One sync_end of a sync the history lists (20 s after its end), and one sync known
     only from webhooks (before the history window); returns the latter's start."""
@@ -128,7 +110,7 @@ def _webhooks(sim: Simulator, inbox_path: Path, connection_id: str) -> datetime:
     ended = parse_timestamp(listed["end"])
     assert ended is not None
     only_start = START - timedelta(days=2)
-    _deliver(
+    fx.deliver_sync_events(
         inbox_path,
         connection_id,
         [

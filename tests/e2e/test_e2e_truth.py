@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from model_fixtures import dbt_build
 
 from fivetran_sim import SimConfig, Simulator
 from fivetran_sim import model as m
@@ -39,7 +39,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("meltan
 
 PLUGINS = ROOT / ".meltano"
 TARGET = PLUGINS / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb-header"
-DBT = PLUGINS / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 RAW, MODELS = "fivetran_meta", "fivetran_meta_models"
 D = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
     days=2
@@ -180,26 +179,7 @@ def _consumer(root: Path, warehouse: Path, sources: list[dict[str, Any]]) -> Non
     (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT / 'transform'}\n")
     spec = {"version": 2, "sources": sources}
     (project / "models" / "sources.yml").write_text(json.dumps(spec))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "FIVETRAN_META_"))}
-    env |= {
-        "DBT_TARGET": "duckdb",
-        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles"),
-        "DBT_DUCKDB_PATH": str(warehouse),
-        "DBT_DUCKDB_SCHEMA": MODELS,
-        "FIVETRAN_META_SOURCE_SCHEMA": RAW,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    for command in (["deps"], ["build"]):
-        run = subprocess.run(
-            [str(DBT), *command, "--project-dir", str(project)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
+    dbt_build(project, warehouse, models_schema=MODELS, source_schema=RAW)
 
 
 def _lineage(

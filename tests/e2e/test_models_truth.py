@@ -10,8 +10,6 @@ utility, offline. Each test is one bullet of issue 20.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("meltano_installed")]
 
-DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 MODELS = "fivetran_meta_models"
 
 
@@ -58,27 +55,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, meltano_installed: None) -> 
         {"name": "hand_made", "schema": "public", "tables": [{"name": "budget"}]},
     ]
     (project / "models" / "sources.yml").write_text(json.dumps({"version": 2, "sources": sources}))
-    drop = ("DBT_", "FIVETRAN_META_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env |= {
-        "DBT_TARGET": "duckdb",
-        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles"),
-        "DBT_DUCKDB_PATH": str(warehouse),
-        "DBT_DUCKDB_SCHEMA": MODELS,
-        "FIVETRAN_META_SOURCE_SCHEMA": fx.SCHEMA,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    for command in (["deps"], ["build"]):
-        run = subprocess.run(
-            [str(DBT), *command, "--project-dir", str(project)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    run = fx.dbt_build(project, warehouse, models_schema=MODELS, source_schema=fx.SCHEMA)
     # Source key tests warn (the raw rows are all there twice) but never stop the build.
     assert "WARN" in run.stdout
     assert "source_unique_fivetran_meta_connections_id" in run.stdout

@@ -20,30 +20,14 @@ from typing import Any
 
 from fivetran_sim import SimConfig, Simulator
 from tap_fivetran_meta.rules.timeutil import format_timestamp
-from tap_fivetran_meta.webhooks.events import parse_event
 from tap_fivetran_meta.webhooks.store import Inbox
 
+import api_fixtures as fx
 from tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY, SECRET = "wh-key", "wh-secret"
 CONNECTIONS = 40
-
-
-def _deliver(inbox_path: Path, connection_id: str, events: list[tuple[str, datetime, str]]) -> None:
-    with Inbox(inbox_path) as inbox:
-        for event, created, sync_id in events:
-            body = {
-                "event": event,
-                "created": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "connector_id": connection_id,
-                "sync_id": sync_id,
-                "data": {"status": "SUCCESSFUL"} if event == "sync_end" else {},
-            }
-            raw = json.dumps(body, separators=(",", ":")).encode()
-            inbox.add(
-                parse_event(raw), received_at=format_timestamp(created), signature_verified=True
-            )
 
 
 def _records(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:
@@ -83,7 +67,7 @@ def _changes(sim: Simulator, first: list[dict[str, Any]], inbox: Path) -> list[s
         sorted(r["ended_at"] for r in history)[-1].replace("Z", "+00:00")
     )
     only = ended - timedelta(days=3)
-    _deliver(
+    fx.deliver_sync_events(
         inbox,
         kept,
         [
